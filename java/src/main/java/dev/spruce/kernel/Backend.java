@@ -1,0 +1,52 @@
+package dev.spruce.kernel;
+
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+
+/**
+ * The kernel SPI. One implementation per execution engine: {@code ScalarBackend} (the reference,
+ * always present), {@code VectorBackend} (jdk.incubator.vector, loaded after a run-time check) and
+ * {@code CudaBackend} (JavaCPP, loaded only when the native library and a device are present).
+ *
+ * <p>Conventions shared by every implementation:
+ * <ul>
+ *   <li>A weight matrix W is out-features x in-features (M x K), row-major.</li>
+ *   <li>Activations are float32, one token per row: X is N x K, the output Y is N x M, and each
+ *       output row is {@code y_n = W x_n} (so Y = X W<sup>T</sup> in row-major terms).</li>
+ *   <li>Every shape, dtype and closed-state problem is reported with an {@link IllegalArgumentException}
+ *       or {@link IllegalStateException} naming it, before any memory is touched.</li>
+ *   <li>An operation the backend lacks throws {@link UnsupportedOperationException} naming the backend,
+ *       the op and the dtype; ask {@link #supports(Op, DType)} first.</li>
+ * </ul>
+ */
+public interface Backend {
+
+    /** Short name: "scalar", "vector", "cuda". */
+    String name();
+
+    /** Worker threads this backend uses for one call (1 for single-threaded). */
+    int threads();
+
+    /** Whether {@code op} runs here with weights stored as {@code weights}. */
+    boolean supports(Op op, DType weights);
+
+    /** y (1 x M) = W (M x K) times x (1 x K). */
+    void gemv(Matrix w, Matrix x, Matrix y);
+
+    /** Y (N x M): row n is W times row n of X (N x K). */
+    void gemm(Matrix w, Matrix x, Matrix y);
+
+    /** Convenience: returns W x for a heap vector. */
+    default float[] gemv(Matrix w, float[] x) {
+        try (Matrix xm = Matrix.of(x, 1, x.length); Matrix ym = Matrix.allocate(1, w.rows(), DType.F32)) {
+            gemv(w, xm, ym);
+            return ym.toFloatArray();
+        }
+    }
+
+    /** Throws the standard "not supported" exception for this backend. */
+    default UnsupportedOperationException unsupported(Op op, DType weights) {
+        return new UnsupportedOperationException("backend '" + name() + "' does not implement " + op
+                + " for " + weights + " weights");
+    }
+}

@@ -1,0 +1,73 @@
+package dev.spruce.kernel;
+
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+
+/** Argument checks shared by every backend, so each one rejects bad input with the same message. */
+public final class Checks {
+    private Checks() {
+    }
+
+    public static void notNull(Object o, String what) {
+        if (o == null) {
+            throw new IllegalArgumentException(what + " must not be null");
+        }
+    }
+
+    /** Open, non-null, float32 activation or output matrix. */
+    public static void f32(Matrix m, String what) {
+        notNull(m, what);
+        m.requireOpen();
+        if (m.dtype() != DType.F32) {
+            throw new IllegalArgumentException(what + " must be F32, got " + m.dtype());
+        }
+    }
+
+    /** Checks y (1 x M) = W (M x K) x (1 x K). */
+    public static void gemv(Matrix w, Matrix x, Matrix y) {
+        notNull(w, "weights");
+        w.requireOpen();
+        f32(x, "input x");
+        f32(y, "output y");
+        if (x.rows() != 1 || x.cols() != w.cols()) {
+            throw new IllegalArgumentException("gemv: x must be 1x" + w.cols() + " for weights "
+                    + w.shapeString() + ", got " + x.shapeString());
+        }
+        if (y.rows() != 1 || y.cols() != w.rows()) {
+            throw new IllegalArgumentException("gemv: y must be 1x" + w.rows() + " for weights "
+                    + w.shapeString() + ", got " + y.shapeString());
+        }
+        distinct(x, y);
+    }
+
+    /** Checks Y (N x M) = rows of X (N x K) times W (M x K) transposed. */
+    public static void gemm(Matrix w, Matrix x, Matrix y) {
+        notNull(w, "weights");
+        w.requireOpen();
+        f32(x, "input X");
+        f32(y, "output Y");
+        batch(w.rows(), w.cols(), x, y);
+    }
+
+    /** Shape check for any M x K operator applied to a token batch X (N x K) giving Y (N x M). */
+    public static void batch(int m, int k, Matrix x, Matrix y) {
+        if (x.cols() != k) {
+            throw new IllegalArgumentException("input X has " + x.cols() + " columns but the weights take K=" + k
+                    + " (X must be tokens x " + k + ")");
+        }
+        if (y.cols() != m) {
+            throw new IllegalArgumentException("output Y has " + y.cols() + " columns but the weights give M=" + m
+                    + " (Y must be tokens x " + m + ")");
+        }
+        if (y.rows() != x.rows()) {
+            throw new IllegalArgumentException("batch mismatch: X has " + x.rows() + " tokens, Y has " + y.rows());
+        }
+        distinct(x, y);
+    }
+
+    static void distinct(Matrix x, Matrix y) {
+        if (x == y) {
+            throw new IllegalArgumentException("input and output must be different matrices");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.spruce.kernel;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * The kernels' own worker pool: a dedicated ForkJoinPool so user code on the common pool never
+ * competes with (or deadlocks against) kernel work. Size: {@code -Dspruce.threads=N}, else the
+ * number of available processors.
+ */
+public final class Parallel {
+    /** Body of a parallel loop over the half-open range [from, to). */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int from, int to);
+    }
+
+    private static final int DEFAULT_THREADS = defaultThreads();
+    private static volatile ForkJoinPool pool;
+
+    private Parallel() {
+    }
+
+    private static int defaultThreads() {
+        String p = System.getProperty("spruce.threads");
+        if (p != null) {
+            try {
+                int n = Integer.parseInt(p.trim());
+                if (n >= 1) {
+                    return n;
+                }
+            } catch (NumberFormatException ignored) {
+                // fall through to the default
+            }
+            System.err.println("spruce: ignoring -Dspruce.threads=" + p + " (not a positive integer)");
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Threads used when a backend is not given a count. */
+    public static int defaultThreadCount() {
+        return DEFAULT_THREADS;
+    }
+
+    private static ForkJoinPool pool() {
+        ForkJoinPool p = pool;
+        if (p == null) {
+            synchronized (Parallel.class) {
+                p = pool;
+                if (p == null) {
+                    p = new ForkJoinPool(Math.max(DEFAULT_THREADS, Runtime.getRuntime().availableProcessors()),
+                            ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false);
+                    pool = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Runs {@code body} over [0, n) split into about {@code threads} contiguous chunks whose sizes are
+     * multiples of {@code grain} (except the last). With one thread or a small n it runs inline.
+     */
+    public static void forRange(int n, int threads, int grain, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        grain = Math.max(1, grain);
+        int chunks = Math.min(threads, (n + grain - 1) / grain);
+        if (chunks <= 1) {
+            body.run(0, n);
+            return;
+        }
+        int per = ((n + chunks - 1) / chunks + grain - 1) / grain * grain;
+        pool().invoke(new Chunk(body, 0, n, per));
+    }
+
+    private static final class Chunk extends RecursiveAction {
+        private final RangeBody body;
+        private final int from;
+        private final int to;
+        private final int per;
+
+        Chunk(RangeBody body, int from, int to, int per) {
+            this.body = body;
+            this.from = from;
+            this.to = to;
+            this.per = per;
+        }
+
+        @Override
+        protected void compute() {
+            if (to - from <= per) {
+                body.run(from, to);
+                return;
+            }
+            int pieces = (to - from + per - 1) / per;
+            int mid = from + (pieces / 2) * per;
+            Chunk right = new Chunk(body, mid, to, per);
+            right.fork();
+            new Chunk(body, from, mid, per).compute();
+            right.join();
+        }
+    }
+}

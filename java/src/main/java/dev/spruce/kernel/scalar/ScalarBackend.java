@@ -1,0 +1,93 @@
+package dev.spruce.kernel.scalar;
+
+import dev.spruce.kernel.Backend;
+import dev.spruce.kernel.Checks;
+import dev.spruce.kernel.Op;
+import dev.spruce.kernel.Parallel;
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The reference backend: plain Java loops, float32 accumulation in index order, every dtype.
+ * Deliberately simple so it can be trusted; the other backends are tested against it.
+ */
+public class ScalarBackend implements Backend {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT;
+
+    private final int threads;
+
+    public ScalarBackend() {
+        this(Parallel.defaultThreadCount());
+    }
+
+    public ScalarBackend(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+    }
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public String toString() {
+        return "scalar reference, " + threads + " thread(s)";
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public boolean supports(Op op, DType weights) {
+        return op == Op.GEMV || op == Op.GEMM;
+    }
+
+    /** Reads element i of a weight segment as float, whatever its dtype. */
+    protected static float load(MemorySegment seg, DType dtype, long i) {
+        return switch (dtype) {
+            case F32 -> seg.getAtIndex(F32, i);
+            case BF16 -> Float.intBitsToFloat((seg.getAtIndex(U16, i) & 0xffff) << 16);
+            case F16 -> Float.float16ToFloat(seg.getAtIndex(U16, i));
+        };
+    }
+
+    @Override
+    public void gemv(Matrix w, Matrix x, Matrix y) {
+        Checks.gemv(w, x, y);
+        gemm(w, x, y);
+    }
+
+    @Override
+    public void gemm(Matrix w, Matrix x, Matrix y) {
+        Checks.gemm(w, x, y);
+        final int m = w.rows();
+        final int k = w.cols();
+        final int n = x.rows();
+        final DType dt = w.dtype();
+        final MemorySegment ws = w.segment();
+        final MemorySegment xs = x.segment();
+        final MemorySegment ys = y.segment();
+        Parallel.forRange(m, threads, 16, (r0, r1) -> {
+            for (int t = 0; t < n; t++) {
+                long xb = (long) t * k;
+                for (int r = r0; r < r1; r++) {
+                    long wb = (long) r * k;
+                    float acc = 0f;
+                    for (int c = 0; c < k; c++) {
+                        acc += load(ws, dt, wb + c) * xs.getAtIndex(F32, xb + c);
+                    }
+                    ys.setAtIndex(F32, (long) t * m + r, acc);
+                }
+            }
+        });
+    }
+}
