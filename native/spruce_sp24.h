@@ -1,0 +1,82 @@
+/*
+ * Spruce 2:4 sparse GEMM on NVIDIA tensor cores (mma.sp.m16n8k32): host launch API.
+ *
+ * Computes Y = X * W^T, i.e. y_n = W x_n for every token n, with f32 accumulation.
+ *   W      : M x K (out x in), pruned 2:4 along K, given as
+ *   values : row-major [M][K/2] bf16 or f16 (the two kept values of each group of 4, increasing k)
+ *   meta   : 32-bit words in "GPU order" word[slab = m/32][kstep = k/32][lane 0..31]
+ *            (CUTLASS SM80 semantics: 4-bit code i0 | i1 << 2 per group, see cuda/README.md)
+ *   x      : N x K row-major, same dtype as values
+ *   y      : N x M row-major, f32, bf16 or f16
+ * Requirements: M % 32 == 0, K % 32 == 0, N >= 1; values, meta, x 16-byte aligned; y 16-byte aligned.
+ *
+ * All pointers are device pointers. All calls are asynchronous on `stream` (0 = legacy default stream).
+ * The return value is SPRUCE_SP24_OK (0), a negative SPRUCE_SP24_E_* argument error (nothing launched),
+ * or a positive cudaError_t value from the launch.
+ */
+#ifndef SPRUCE_SP24_H
+#define SPRUCE_SP24_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Same opaque type the CUDA runtime uses; repeating the typedef is legal C11/C++. */
+struct CUstream_st;
+typedef struct CUstream_st *cudaStream_t;
+
+/* Element types (values/x: BF16 or F16; y: any of the three). */
+#define SPRUCE_SP24_F32 0
+#define SPRUCE_SP24_BF16 1
+#define SPRUCE_SP24_F16 2
+
+/* Kernel choice for spruce_sp24_gemm_ex. */
+#define SPRUCE_SP24_KERNEL_AUTO 0
+#define SPRUCE_SP24_KERNEL_SMALL 1 /* tokens on n8 tiles, warps split K: batch <= 64 */
+#define SPRUCE_SP24_KERNEL_LARGE 2 /* 128x128 block tiles: batch > 64 */
+
+#define SPRUCE_SP24_OK 0
+#define SPRUCE_SP24_E_NULL (-1)   /* a required pointer is NULL */
+#define SPRUCE_SP24_E_SHAPE (-2)  /* M % 32, K % 32, N < 1, or sizes overflow */
+#define SPRUCE_SP24_E_ALIGN (-3)  /* a pointer is not 16-byte aligned */
+#define SPRUCE_SP24_E_DTYPE (-4)  /* unknown dtype, or f32 inputs */
+#define SPRUCE_SP24_E_KERNEL (-5) /* unknown kernel id or negative split count */
+#define SPRUCE_SP24_E_DEVICE (-6) /* no device / compute capability below 8.0 */
+
+/* Bytes of f32 workspace the automatic choice wants for split-K (0 if none). */
+size_t spruce_sp24_workspace_bytes(int M, int K, int N);
+
+/*
+ * Automatic kernel and split-K choice. workspace may be NULL (or smaller than
+ * spruce_sp24_workspace_bytes): then split-K is off, which is correct but slower at small batch.
+ */
+int spruce_sp24_gemm(const void *values, const uint32_t *meta, const void *x, void *y, int M, int K, int N,
+                     int in_dtype, int out_dtype, void *workspace, size_t workspace_bytes, cudaStream_t stream);
+
+/* Same with the kernel and split count forced (splits 0 = automatic). For tests and tuning. */
+int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, const void *x, void *y, int M, int K, int N,
+                        int in_dtype, int out_dtype, void *workspace, size_t workspace_bytes, int kernel,
+                        int splits, cudaStream_t stream);
+
+/* Workspace bytes a forced (kernel, splits) call needs; splits 0 = automatic. */
+size_t spruce_sp24_workspace_bytes_ex(int M, int K, int N, int kernel, int splits);
+
+/*
+ * Single-warp probe of one mma.sp::ordered_metadata m16n8k32 with raw per-lane registers:
+ * a[32*4], b[32*4], e[32] (uint32, lane-major) in, d[32*4] f32 out (accumulator starts at 0).
+ * selector 0 or 1; dtype SPRUCE_SP24_BF16 or SPRUCE_SP24_F16. Used to pin down fragment/metadata lane maps.
+ */
+int spruce_sp24_mma_probe(const uint32_t *a, const uint32_t *b, const uint32_t *e, float *d, int selector,
+                          int dtype, cudaStream_t stream);
+
+/* Human-readable text for a status returned above. */
+const char *spruce_sp24_status_string(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPRUCE_SP24_H */
