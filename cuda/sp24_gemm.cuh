@@ -80,7 +80,7 @@ __device__ __forceinline__ int swizzle(int r, int c) {
 
 template <class C, bool BF16>
 __global__ void __launch_bounds__(C::THREADS, C::MIN_BLOCKS) sp24_gemm_kernel(const GemmArgs p) {
-    extern __shared__ __align__(128) uint8_t smem[];
+    SPRUCE_SP24_DYNAMIC_SMEM(smem);
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int wm = warp % C::WARPS_M;
     const int wn = (warp / C::WARPS_M) % C::WARPS_N;
@@ -286,6 +286,13 @@ __global__ void sp24_reduce_kernel(const float *__restrict__ ws, void *__restric
         *reinterpret_cast<uint2 *>(static_cast<__half *>(y) + i) = pk;
     }
 }
+
+// The instantiated configurations (see cuda/sp24_launch.cu for how they are chosen).
+using SmallCfg8 = GemmConfig<64, 8, 256, 2, 1, 4, 4, 2>;
+using SmallCfg16 = GemmConfig<64, 16, 256, 2, 1, 4, 4, 2>;
+using SmallCfg32 = GemmConfig<64, 32, 256, 2, 1, 4, 4, 1>;
+using SmallCfg64 = GemmConfig<64, 64, 256, 2, 1, 4, 3, 1>;
+using LargeCfg = GemmConfig<128, 128, 64, 2, 4, 1, 4, 2>;
 
 }  // namespace sp24
 }  // namespace spruce

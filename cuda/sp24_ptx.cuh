@@ -5,6 +5,15 @@
 #include <cuda_runtime.h>
 #include <stdint.h>
 
+#ifdef SPRUCE_SP24_HOST_EMU
+// cuda/tests/sp24_emu.cpp runs the kernels on CPU threads to check their index arithmetic; it supplies
+// host versions of everything below (and of the dynamic shared memory base).
+#include "tests/sp24_emu_ptx.h"
+#else
+
+// Dynamic shared memory of the block (one declaration point, so the host emulator can replace it).
+#define SPRUCE_SP24_DYNAMIC_SMEM(name) extern __shared__ __align__(128) uint8_t name[]
+
 namespace spruce {
 namespace sp24 {
 
@@ -76,3 +85,4 @@ __device__ __forceinline__ void cp_async_wait() {
 
 }  // namespace sp24
 }  // namespace spruce
+#endif  // SPRUCE_SP24_HOST_EMU
