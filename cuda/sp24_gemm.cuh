@@ -293,6 +293,7 @@ using SmallCfg16 = GemmConfig<64, 16, 256, 2, 1, 4, 4, 2>;
 using SmallCfg32 = GemmConfig<64, 32, 256, 2, 1, 4, 4, 1>;
 using SmallCfg64 = GemmConfig<64, 64, 256, 2, 1, 4, 3, 1>;
 using LargeCfg = GemmConfig<128, 128, 64, 2, 4, 1, 4, 2>;
+using WideCfg = GemmConfig<128, 256, 64, 2, 4, 1, 3, 1>;
 
 }  // namespace sp24
 }  // namespace spruce

@@ -4,8 +4,11 @@
 //   N <= 64 : "small" configs, BM=64 rows x BN=8/16/32/64 tokens x BK=256 logical K per stage, 8 warps
 //             (2 along M, 4 along K), 4 cp.async stages (3 at BN=64). Weights are streamed once with
 //             L2::evict_first; split-K over gridDim.z fills the 132 SMs even when M/64 is small.
-//   N >  64 : "large" config, BM=128 x BN=128 x BK=64, 8 warps (2 along M x 4 along N, warp tile 64x32),
-//             4 stages, 2 blocks per SM; split-K only when the tile grid is smaller than the machine.
+//   64 < N < 512 : "large" config, BM=128 x BN=128 x BK=64, 8 warps (2 along M x 4 along N, warp tile
+//             64x32), 4 stages, 2 blocks per SM;
+//   N >= 512: "wide" config, BM=128 x BN=256 x BK=64, 8 warps (warp tile 64x64: fewer shared-memory bytes
+//             per mma), 3 stages, 1 block per SM.
+//   Split-K (choose_splits) only when the tile grid does not fill the machine in near-whole waves.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -55,44 +58,65 @@ struct Plan {
 
 int small_variant(int N) { return N <= 8 ? 1 : N <= 16 ? 2 : N <= 32 ? 3 : 4; }
 
-// Blocks the hardware keeps resident per SM for each variant (shared memory bound; see cuda/README.md).
-int resident_blocks(int variant) {
-    switch (variant) {
-        case 1: return SmallCfg8::MIN_BLOCKS;
-        case 2: return SmallCfg16::MIN_BLOCKS;
-        case 3: return SmallCfg32::MIN_BLOCKS;
-        case 4: return SmallCfg64::MIN_BLOCKS;
-        default: return LargeCfg::MIN_BLOCKS;
+// Tile shape and residency of each variant: 1-4 small (BN 8/16/32/64), 5 large, 6 wide.
+struct VariantShape {
+    int bm, bn, bk, blocks_per_sm;
+};
+template <class C>
+constexpr VariantShape shape_of() {
+    return {C::BM, C::BN, C::BK, C::MIN_BLOCKS};
+}
+VariantShape variant_shape(int v) {
+    switch (v) {
+        case 1: return shape_of<SmallCfg8>();
+        case 2: return shape_of<SmallCfg16>();
+        case 3: return shape_of<SmallCfg32>();
+        case 4: return shape_of<SmallCfg64>();
+        case 5: return shape_of<LargeCfg>();
+        default: return shape_of<WideCfg>();
     }
+}
+
+// Split-K count: enough blocks to fill every resident slot, with little wave quantisation (a last,
+// mostly empty wave costs as much as a full one). Streaming kernels are bound by bytes in flight, so a
+// grid that is 97% of two full waves beats one that is 100% of one wave plus a 20% tail.
+int choose_splits(long long tiles, int stages_total, long long slots) {
+    if (tiles >= 4 * slots) return 1;
+    const int max_splits = std::max(1, std::min(stages_total / 2, 32));  // >= 2 stages per block to overlap
+    int best = 1;
+    double best_eff = 0;
+    for (int s = 1; s <= max_splits; ++s) {
+        const int sps = (stages_total + s - 1) / s;
+        const int eff_s = (stages_total + sps - 1) / sps;
+        if (eff_s != s) continue;  // same grid as a smaller s
+        const long long blocks = tiles * s;
+        const long long waves = (blocks + slots - 1) / slots;
+        const double eff = (double)blocks / (double)(waves * slots);
+        if (eff >= 0.9) return s;
+        if (eff > best_eff + 1e-9) {
+            best_eff = eff;
+            best = s;
+        }
+    }
+    return best;
 }
 
 // Builds the launch plan. `sms` 0 means unknown (then 132, an H100/H200).
 Plan make_plan(int M, int K, int N, int kernel, int splits, int sms) {
     Plan pl;
-    if (kernel == SPRUCE_SP24_KERNEL_AUTO) kernel = N <= 64 ? SPRUCE_SP24_KERNEL_SMALL : SPRUCE_SP24_KERNEL_LARGE;
-    if (kernel == SPRUCE_SP24_KERNEL_SMALL) {
-        pl.kernel = small_variant(N);
-        pl.bm = 64;
-        pl.bn = 8 << (pl.kernel - 1);
-        pl.bk = 256;
-    } else {
-        pl.kernel = 5;
-        pl.bm = 128;
-        pl.bn = 128;
-        pl.bk = 64;
-    }
+    if (kernel == SPRUCE_SP24_KERNEL_AUTO)
+        kernel = N <= 64 ? SPRUCE_SP24_KERNEL_SMALL : N < 512 ? SPRUCE_SP24_KERNEL_LARGE : SPRUCE_SP24_KERNEL_WIDE;
+    pl.kernel = kernel == SPRUCE_SP24_KERNEL_SMALL ? small_variant(N) : kernel == SPRUCE_SP24_KERNEL_LARGE ? 5 : 6;
+    const VariantShape vs = variant_shape(pl.kernel);
+    pl.bm = vs.bm;
+    pl.bn = vs.bn;
+    pl.bk = vs.bk;
     pl.grid_x = (unsigned)((M + pl.bm - 1) / pl.bm);
     pl.grid_y = (unsigned)((N + pl.bn - 1) / pl.bn);
     pl.stages_total = (K + pl.bk - 1) / pl.bk;
     if (splits <= 0) {
         const long long tiles = (long long)pl.grid_x * pl.grid_y;
-        const long long target = (long long)(sms > 0 ? sms : 132) * resident_blocks(pl.kernel);
-        splits = 1;
-        if (tiles < target) {
-            splits = (int)((target + tiles - 1) / tiles);
-            // Keep at least 2 stages per split so each block's pipeline has something to overlap.
-            splits = std::min(splits, std::max(1, pl.stages_total / 2));
-        }
+        splits = choose_splits(tiles, pl.stages_total, (long long)(sms > 0 ? sms : 132) * vs.blocks_per_sm);
     }
     splits = std::max(1, std::min(splits, pl.stages_total));
     pl.stages_per_split = (pl.stages_total + splits - 1) / splits;
@@ -127,7 +151,8 @@ cudaError_t launch_variant(const GemmArgs &args, const Plan &pl, cudaStream_t st
         case 2: return launch_cfg<SmallCfg16, BF16>(args, pl, stream);
         case 3: return launch_cfg<SmallCfg32, BF16>(args, pl, stream);
         case 4: return launch_cfg<SmallCfg64, BF16>(args, pl, stream);
-        default: return launch_cfg<LargeCfg, BF16>(args, pl, stream);
+        case 5: return launch_cfg<LargeCfg, BF16>(args, pl, stream);
+        default: return launch_cfg<WideCfg, BF16>(args, pl, stream);
     }
 }
 
@@ -187,7 +212,7 @@ extern "C" int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, con
                                    int kernel, int splits, cudaStream_t stream) {
     int st = validate(values, meta, x, y, M, K, N, in_dtype, out_dtype);
     if (st != SPRUCE_SP24_OK) return st;
-    if (kernel < SPRUCE_SP24_KERNEL_AUTO || kernel > SPRUCE_SP24_KERNEL_LARGE || splits < 0)
+    if (kernel < SPRUCE_SP24_KERNEL_AUTO || kernel > SPRUCE_SP24_KERNEL_WIDE || splits < 0)
         return SPRUCE_SP24_E_KERNEL;
     if (workspace && !aligned16(workspace)) return SPRUCE_SP24_E_ALIGN;
     DeviceInfo info;

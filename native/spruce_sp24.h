@@ -36,7 +36,8 @@ typedef struct CUstream_st *cudaStream_t;
 /* Kernel choice for spruce_sp24_gemm_ex. */
 #define SPRUCE_SP24_KERNEL_AUTO 0
 #define SPRUCE_SP24_KERNEL_SMALL 1 /* tokens on n8 tiles, warps split K: batch <= 64 */
-#define SPRUCE_SP24_KERNEL_LARGE 2 /* 128x128 block tiles: batch > 64 */
+#define SPRUCE_SP24_KERNEL_LARGE 2 /* 128x128 block tiles, warp 64x32: batch 65..511 */
+#define SPRUCE_SP24_KERNEL_WIDE 3  /* 128x256 block tiles, warp 64x64: batch >= 512 */
 
 #define SPRUCE_SP24_OK 0
 #define SPRUCE_SP24_E_NULL (-1)   /* a required pointer is NULL */

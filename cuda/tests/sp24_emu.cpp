@@ -197,6 +197,7 @@ int main(int argc, char **argv) {
             if (s.N <= 32 || !quick) fails += !check<SmallCfg32>(p, splits, out, "small32");
             fails += !check<SmallCfg64>(p, splits, out, "small64");
             fails += !check<LargeCfg>(p, splits, out, "large");
+            fails += !check<WideCfg>(p, splits, out, "wide");
         }
     }
     printf("EMU RESULT: %s (%d failure(s))\n", fails ? "FAILURES" : "ALL PASSED", fails);
