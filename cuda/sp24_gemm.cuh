@@ -3,7 +3,8 @@
 // Y[n][m] = sum_k W[m][k] X[n][k]. W is operand A of mma.sp (sparse along K), X is operand B (.col:
 // X rows are contiguous in K, which is exactly B's column layout). A block owns a BM x BN output tile
 // and a contiguous run of K "stages" (BK logical K each); gridDim.z splits K across blocks, the partial
-// tiles go to an f32 workspace and sp24_reduce_kernel sums them (deterministic order, no atomics).
+// tiles go to an f32 workspace and the last slice of each tile to finish (one atomic counter per tile)
+// sums them in slice order, so the result is deterministic.
 //
 // Warps are arranged WARPS_M x WARPS_N x WARPS_K. Each warp owns WM = BM/WARPS_M weight rows (a
 // multiple of 32, so one metadata word per lane serves two m16 tiles: selector 0 and 1) and WN tokens,
@@ -20,6 +21,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sp24_ptx.cuh"
 
@@ -33,7 +35,8 @@ struct GemmArgs {
     const uint32_t *meta;   // GPU order
     const uint8_t *x;       // [N][K] 16-bit
     void *y;                // [N][M] out dtype (splits == 1)
-    float *ws;              // [splits][N][M] f32 (splits > 1)
+    float *ws;              // [splits][N][M] f32 partials (splits > 1)
+    unsigned *counters;     // [gridDim.y][gridDim.x] arrival counters, zero between calls (splits > 1)
     int M, K, N;
     int out_dtype;
     int stages_total;      // ceil(K / BK)
@@ -60,6 +63,7 @@ struct GemmConfig {
     static constexpr int C_LD = BM + 4;  // +4 floats: conflict-free fragment scatter, 16-byte rows kept
     static constexpr int EPI_BYTES = WARPS_K * BN * C_LD * 4;
     static constexpr int SMEM_BYTES = PIPE_BYTES > EPI_BYTES ? PIPE_BYTES : EPI_BYTES;
+    static constexpr int SMEM_ALLOC = SMEM_BYTES + 16;  // + the split-K "last slice" flag
 
     static_assert(WM % 32 == 0, "a warp owns whole 32-row metadata slabs");
     static_assert(WN % 8 == 0, "a warp owns whole n8 tiles");
@@ -76,6 +80,40 @@ __device__ __forceinline__ int swizzle(int r, int c) {
     } else {
         return c ^ ((r >> 1) & 3);  // two 64-byte rows share a 128-byte line
     }
+}
+
+// Writes 4 consecutive outputs (o is a multiple of 4) in the requested type.
+__device__ __forceinline__ void store4(void *y, size_t o, float4 v, int out_dtype) {
+    if (out_dtype == kOutF32) {
+        *reinterpret_cast<float4 *>(static_cast<float *>(y) + o) = v;
+    } else if (out_dtype == kOutBf16) {
+        __nv_bfloat162 lo = __floats2bfloat162_rn(v.x, v.y), hi = __floats2bfloat162_rn(v.z, v.w);
+        uint2 pk;
+        memcpy(&pk.x, &lo, 4);
+        memcpy(&pk.y, &hi, 4);
+        *reinterpret_cast<uint2 *>(static_cast<__nv_bfloat16 *>(y) + o) = pk;
+    } else {
+        __half2 lo = __floats2half2_rn(v.x, v.y), hi = __floats2half2_rn(v.z, v.w);
+        uint2 pk;
+        memcpy(&pk.x, &lo, 4);
+        memcpy(&pk.y, &hi, 4);
+        *reinterpret_cast<uint2 *>(static_cast<__half *>(y) + o) = pk;
+    }
+}
+
+// Sum over the K-splitting warps of the staged tile, 4 rows (r4..r4+3) of token n.
+template <class C>
+__device__ __forceinline__ float4 sum_k_warps(const float *sC, int n, int r4) {
+    float4 v = *reinterpret_cast<const float4 *>(sC + (size_t)n * C::C_LD + r4);
+#pragma unroll
+    for (int w = 1; w < C::WARPS_K; ++w) {
+        const float4 u = *reinterpret_cast<const float4 *>(sC + (size_t)(w * C::BN + n) * C::C_LD + r4);
+        v.x += u.x;
+        v.y += u.y;
+        v.z += u.z;
+        v.w += u.w;
+    }
+    return v;
 }
 
 template <class C, bool BF16>
@@ -222,69 +260,49 @@ __global__ void __launch_bounds__(C::THREADS, C::MIN_BLOCKS) sp24_gemm_kernel(co
             base[C::C_LD + 8] = acc[mi][ni][3];
         }
     __syncthreads();
-    const bool partial = gridDim.z > 1;
+    if (gridDim.z == 1) {
+        for (int i = tid; i < C::BN * (C::BM / 4); i += C::THREADS) {
+            const int n = i / (C::BM / 4), r4 = (i % (C::BM / 4)) * 4;
+            const int tok = n0 + n, gm = m0 + r4;
+            if (tok >= N || gm >= M) continue;
+            store4(p.y, (size_t)tok * M + gm, sum_k_warps<C>(sC, n, r4), p.out_dtype);
+        }
+        return;
+    }
+    // Split-K: publish this slice's partial tile, then the last slice to finish (per output tile) sums all
+    // slices in slice order (deterministic) and writes Y. This replaces a second reduce kernel, whose
+    // launch gap would cost more than the reduction itself at decode sizes.
+    const size_t NM = (size_t)N * M;
     for (int i = tid; i < C::BN * (C::BM / 4); i += C::THREADS) {
         const int n = i / (C::BM / 4), r4 = (i % (C::BM / 4)) * 4;
         const int tok = n0 + n, gm = m0 + r4;
         if (tok >= N || gm >= M) continue;
-        float4 v = *reinterpret_cast<const float4 *>(sC + (size_t)n * C::C_LD + r4);
-#pragma unroll
-        for (int w = 1; w < C::WARPS_K; ++w) {
-            const float4 u = *reinterpret_cast<const float4 *>(sC + (size_t)(w * C::BN + n) * C::C_LD + r4);
+        *reinterpret_cast<float4 *>(p.ws + (size_t)split * NM + (size_t)tok * M + gm) = sum_k_warps<C>(sC, n, r4);
+    }
+    __threadfence();  // partial visible device-wide before the counter says so
+    __syncthreads();
+    int *is_last = reinterpret_cast<int *>(smem + C::SMEM_BYTES);
+    unsigned *counter = p.counters + blockIdx.y * gridDim.x + blockIdx.x;
+    if (tid == 0) *is_last = atomicAdd(counter, 1u) == gridDim.z - 1;
+    __syncthreads();
+    if (!*is_last) return;
+    __threadfence();  // acquire: the other slices' partials are visible now
+    for (int i = tid; i < C::BN * (C::BM / 4); i += C::THREADS) {
+        const int n = i / (C::BM / 4), r4 = (i % (C::BM / 4)) * 4;
+        const int tok = n0 + n, gm = m0 + r4;
+        if (tok >= N || gm >= M) continue;
+        const size_t o = (size_t)tok * M + gm;
+        float4 v = __ldcg(reinterpret_cast<const float4 *>(p.ws + o));  // L2, never a stale L1 line
+        for (unsigned s = 1; s < gridDim.z; ++s) {
+            const float4 u = __ldcg(reinterpret_cast<const float4 *>(p.ws + (size_t)s * NM + o));
             v.x += u.x;
             v.y += u.y;
             v.z += u.z;
             v.w += u.w;
         }
-        const size_t o = (size_t)tok * M + gm;
-        if (partial) {
-            *reinterpret_cast<float4 *>(p.ws + (size_t)split * N * M + o) = v;
-        } else if (p.out_dtype == kOutF32) {
-            *reinterpret_cast<float4 *>(static_cast<float *>(p.y) + o) = v;
-        } else if (p.out_dtype == kOutBf16) {
-            __nv_bfloat162 lo = __floats2bfloat162_rn(v.x, v.y), hi = __floats2bfloat162_rn(v.z, v.w);
-            uint2 pk;
-            pk.x = *reinterpret_cast<uint32_t *>(&lo);
-            pk.y = *reinterpret_cast<uint32_t *>(&hi);
-            *reinterpret_cast<uint2 *>(static_cast<__nv_bfloat16 *>(p.y) + o) = pk;
-        } else {
-            __half2 lo = __floats2half2_rn(v.x, v.y), hi = __floats2half2_rn(v.z, v.w);
-            uint2 pk;
-            pk.x = *reinterpret_cast<uint32_t *>(&lo);
-            pk.y = *reinterpret_cast<uint32_t *>(&hi);
-            *reinterpret_cast<uint2 *>(static_cast<__half *>(p.y) + o) = pk;
-        }
+        store4(p.y, o, v, p.out_dtype);
     }
-}
-
-// Sums the split-K partials in a fixed order and converts to the output type. 4 elements per thread.
-__global__ void sp24_reduce_kernel(const float *__restrict__ ws, void *__restrict__ y, size_t count, int splits,
-                                   int out_dtype) {
-    const size_t i = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) * 4;
-    if (i >= count) return;
-    float4 v = *reinterpret_cast<const float4 *>(ws + i);
-    for (int s = 1; s < splits; ++s) {
-        const float4 u = *reinterpret_cast<const float4 *>(ws + (size_t)s * count + i);
-        v.x += u.x;
-        v.y += u.y;
-        v.z += u.z;
-        v.w += u.w;
-    }
-    if (out_dtype == kOutF32) {
-        *reinterpret_cast<float4 *>(static_cast<float *>(y) + i) = v;
-    } else if (out_dtype == kOutBf16) {
-        __nv_bfloat162 lo = __floats2bfloat162_rn(v.x, v.y), hi = __floats2bfloat162_rn(v.z, v.w);
-        uint2 pk;
-        pk.x = *reinterpret_cast<uint32_t *>(&lo);
-        pk.y = *reinterpret_cast<uint32_t *>(&hi);
-        *reinterpret_cast<uint2 *>(static_cast<__nv_bfloat16 *>(y) + i) = pk;
-    } else {
-        __half2 lo = __floats2half2_rn(v.x, v.y), hi = __floats2half2_rn(v.z, v.w);
-        uint2 pk;
-        pk.x = *reinterpret_cast<uint32_t *>(&lo);
-        pk.y = *reinterpret_cast<uint32_t *>(&hi);
-        *reinterpret_cast<uint2 *>(static_cast<__half *>(y) + i) = pk;
-    }
+    if (tid == 0) *counter = 0;  // leave the workspace ready for the next call
 }
 
 // The instantiated configurations (see cuda/sp24_launch.cu for how they are chosen).

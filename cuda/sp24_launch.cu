@@ -124,8 +124,13 @@ Plan make_plan(int M, int K, int N, int kernel, int splits, int sms) {
     return pl;
 }
 
+// Workspace layout for split-K: f32 partials [splits][N][M], then one arrival counter per output tile.
+size_t partial_bytes(const Plan &pl, int M, int N) { return (size_t)pl.splits * (size_t)N * (size_t)M * sizeof(float); }
+
 size_t plan_workspace(const Plan &pl, int M, int N) {
-    return pl.splits > 1 ? (size_t)pl.splits * (size_t)N * (size_t)M * sizeof(float) : 0;
+    if (pl.splits <= 1) return 0;
+    const size_t counters = ((size_t)pl.grid_x * pl.grid_y * sizeof(unsigned) + 15) / 16 * 16;
+    return partial_bytes(pl, M, N) + counters;
 }
 
 template <class C, bool BF16>
@@ -135,12 +140,12 @@ cudaError_t launch_cfg(const GemmArgs &args, const Plan &pl, cudaStream_t stream
     // decode path (a ~10 us kernel) does not pay a driver call per launch. A benign race at worst repeats it.
     static bool raised[kMaxDevices] = {};
     if (args.device < 0 || args.device >= kMaxDevices || !raised[args.device]) {
-        cudaError_t err = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SMEM_BYTES);
+        cudaError_t err = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SMEM_ALLOC);
         if (err != cudaSuccess) return err;
         if (args.device >= 0 && args.device < kMaxDevices) raised[args.device] = true;
     }
     dim3 grid(pl.grid_x, pl.grid_y, (unsigned)pl.splits);
-    kern<<<grid, C::THREADS, C::SMEM_BYTES, stream>>>(args);
+    kern<<<grid, C::THREADS, C::SMEM_ALLOC, stream>>>(args);
     return cudaGetLastError();
 }
 
@@ -230,6 +235,9 @@ extern "C" int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, con
     args.x = static_cast<const uint8_t *>(x);
     args.y = y;
     args.ws = pl.splits > 1 ? static_cast<float *>(workspace) : nullptr;
+    args.counters = pl.splits > 1
+                        ? reinterpret_cast<unsigned *>(static_cast<uint8_t *>(workspace) + partial_bytes(pl, M, N))
+                        : nullptr;
     args.M = M;
     args.K = K;
     args.N = N;
@@ -240,14 +248,6 @@ extern "C" int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, con
 
     err = in_dtype == SPRUCE_SP24_BF16 ? launch_variant<true>(args, pl, stream) : launch_variant<false>(args, pl, stream);
     if (err != cudaSuccess) return (int)err;
-    if (pl.splits > 1) {
-        const size_t count = (size_t)N * (size_t)M;
-        const int threads = 256;
-        const size_t blocks = (count / 4 + threads - 1) / threads;
-        sp24_reduce_kernel<<<(unsigned)blocks, threads, 0, stream>>>(args.ws, y, count, pl.splits, args.out_dtype);
-        err = cudaGetLastError();
-        if (err != cudaSuccess) return (int)err;
-    }
     return SPRUCE_SP24_OK;
 }
 
@@ -256,6 +256,12 @@ extern "C" int spruce_sp24_gemm(const void *values, const uint32_t *meta, const 
                                 cudaStream_t stream) {
     return spruce_sp24_gemm_ex(values, meta, x, y, M, K, N, in_dtype, out_dtype, workspace, workspace_bytes,
                                SPRUCE_SP24_KERNEL_AUTO, 0, stream);
+}
+
+extern "C" int spruce_sp24_workspace_init(void *workspace, size_t workspace_bytes, cudaStream_t stream) {
+    if (!workspace) return SPRUCE_SP24_E_NULL;
+    if (!aligned16(workspace)) return SPRUCE_SP24_E_ALIGN;
+    return (int)cudaMemsetAsync(workspace, 0, workspace_bytes, stream);
 }
 
 extern "C" int spruce_sp24_mma_probe(const uint32_t *a, const uint32_t *b, const uint32_t *e, float *d, int selector,

@@ -47,12 +47,21 @@ typedef struct CUstream_st *cudaStream_t;
 #define SPRUCE_SP24_E_KERNEL (-5) /* unknown kernel id or negative split count */
 #define SPRUCE_SP24_E_DEVICE (-6) /* no device / compute capability below 8.0 */
 
-/* Bytes of f32 workspace the automatic choice wants for split-K (0 if none). */
+/*
+ * Split-K workspace. Bytes the automatic choice wants for (M, K, N) (0 if it does not split K).
+ * A workspace must be zero-filled once after allocation (spruce_sp24_workspace_init or cudaMemset);
+ * every call leaves it zero-filled again (it holds per-tile arrival counters). One workspace must not be
+ * used by two calls that may run at the same time (different streams); a larger one serves smaller calls.
+ */
 size_t spruce_sp24_workspace_bytes(int M, int K, int N);
+
+/* cudaMemsetAsync(workspace, 0, workspace_bytes, stream), with the pointer checks of the GEMM call. */
+int spruce_sp24_workspace_init(void *workspace, size_t workspace_bytes, cudaStream_t stream);
 
 /*
  * Automatic kernel and split-K choice. workspace may be NULL (or smaller than
  * spruce_sp24_workspace_bytes): then split-K is off, which is correct but slower at small batch.
+ * Y is written in one pass (no read of Y, no second kernel).
  */
 int spruce_sp24_gemm(const void *values, const uint32_t *meta, const void *x, void *y, int M, int K, int N,
                      int in_dtype, int out_dtype, void *workspace, size_t workspace_bytes, cudaStream_t stream);

@@ -573,6 +573,14 @@ struct GemmCheckCtx {
         if (ws) cudaFree(ws);
         CUDA_OK(cudaMalloc(&ws, bytes));
         ws_bytes = bytes;
+        // The contract: zero once after allocation; every call leaves the counters zero again. Fill with
+        // 0xFF first to prove the partial area is never read before it is written.
+        CUDA_OK(cudaMemset(ws, 0xFF, bytes));
+        const int st = spruce_sp24_workspace_init(ws, bytes, 0);
+        if (st != 0) {
+            printf("spruce_sp24_workspace_init: %s\n", spruce_sp24_status_string(st));
+            exit(2);
+        }
     }
 };
 

@@ -74,7 +74,7 @@ Problem make_problem(int M, int K, int N) {
 
 template <class C>
 void run_blocks(const GemmArgs &args, unsigned gx, unsigned gy, unsigned gz) {
-    std::vector<uint8_t> smem(C::SMEM_BYTES);
+    std::vector<uint8_t> smem(C::SMEM_ALLOC);
     std::barrier<> block_bar(C::THREADS);
     std::vector<spruce_emu::WarpExchange> warps(C::THREADS / 32);
     std::vector<std::unique_ptr<std::barrier<>>> wb;
@@ -104,7 +104,7 @@ void run_blocks(const GemmArgs &args, unsigned gx, unsigned gy, unsigned gz) {
             }
 }
 
-// Emulates one launch of configuration C (with split-K + reduce when splits > 1); returns pass.
+// Emulates one launch of configuration C (split-K with the in-kernel last-slice reduction when splits > 1); returns pass.
 template <class C>
 bool check(const Problem &p, int splits, int out_dtype, const char *name) {
     const int M = p.M, K = p.K, N = p.N;
@@ -126,6 +126,9 @@ bool check(const Problem &p, int splits, int out_dtype, const char *name) {
     a.x = (const uint8_t *)p.x.data();
     a.y = y.data();
     a.ws = splits > 1 ? ws.data() : nullptr;
+    const unsigned gx = (M + C::BM - 1) / C::BM, gy = (N + C::BN - 1) / C::BN;
+    std::vector<unsigned> counters(gx * gy, 0);
+    a.counters = splits > 1 ? counters.data() : nullptr;
     a.M = M;
     a.K = K;
     a.N = N;
@@ -133,18 +136,12 @@ bool check(const Problem &p, int splits, int out_dtype, const char *name) {
     a.stages_total = stages_total;
     a.stages_per_split = sps;
     a.device = 0;
-    run_blocks<C>(a, (M + C::BM - 1) / C::BM, (N + C::BN - 1) / C::BN, splits);
-    if (splits > 1) {
-        const size_t count = (size_t)N * M;
-        const unsigned blocks = (unsigned)((count / 4 + 255) / 256);
-        for (unsigned b = 0; b < blocks; ++b)
-            for (unsigned t = 0; t < 256; ++t) {
-                spruce_emu::ctx.thread_idx = {t, 0, 0};
-                spruce_emu::ctx.block_idx = {b, 0, 0};
-                spruce_emu::ctx.block_dim = {256, 1, 1};
-                sp24_reduce_kernel(ws.data(), y.data(), count, splits, out_dtype);
-            }
-    }
+    run_blocks<C>(a, gx, gy, splits);
+    for (unsigned c : counters)
+        if (c != 0) {
+            printf("[emu] split-K counters not reset\n");
+            return false;
+        }
     double num = 0, den = 0;
     size_t bad = 0;
     for (int n = 0; n < N; ++n)

@@ -9,6 +9,7 @@
 // reading a slot nobody wrote shows up in the result.
 #pragma once
 
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdint>
@@ -97,6 +98,9 @@ inline float bits_to_float(uint16_t u, bool bf16) {
 #define blockIdx (::spruce_emu::ctx.block_idx)
 #define gridDim (::spruce_emu::ctx.grid_dim)
 #define blockDim (::spruce_emu::ctx.block_dim)
+#define __threadfence() std::atomic_thread_fence(std::memory_order_seq_cst)
+#define __ldcg(p) (*(p))
+inline unsigned atomicAdd(unsigned *p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 #undef __launch_bounds__
 #define __launch_bounds__(...)
 #define __syncthreads() ::spruce_emu::syncthreads()
