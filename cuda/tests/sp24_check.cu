@@ -770,13 +770,13 @@ static void bench_shape(Cublas &cb, GemmCheckCtx &ctx, int M, int K, const std::
             printf("[bench] time budget spent, skipping %dx%d N=%d\n", M, K, N);
             continue;
         }
-        auto time_variant = [&](int kernel) {
-            ctx.ensure_ws(spruce_sp24_workspace_bytes_ex(M, K, N, kernel, 0));
+        auto time_variant = [&](int kernel, int splits = 0) {
+            ctx.ensure_ws(spruce_sp24_workspace_bytes_ex(M, K, N, kernel, splits));
             int status = 0;
             const double us = time_per_call_us(
                 [&](int c) {
                     const int st = spruce_sp24_gemm_ex(dws[c].values, dws[c].meta, dx, dy, M, K, N, SPRUCE_SP24_BF16,
-                                                       SPRUCE_SP24_BF16, ctx.ws, ctx.ws_bytes, kernel, 0, stream);
+                                                       SPRUCE_SP24_BF16, ctx.ws, ctx.ws_bytes, kernel, splits, stream);
                     if (st != 0) status = st;
                 },
                 copies, reps, stream);
@@ -799,6 +799,14 @@ static void bench_shape(Cublas &cb, GemmCheckCtx &ctx, int M, int K, const std::
             const double us = time_variant(k);
             alt_json += strf("%s\"%s_us\":%s", alt_json.empty() ? "" : ",", kernel_name(k), jnum(us).c_str());
             alt_text += strf(" %s %.2f", kernel_name(k), us);
+        }
+        // Decode points on the big shapes: sweep the split-K count, to tune choose_splits from one run.
+        if (N <= 16 && (long long)M * K >= (16ll << 20)) {
+            for (int sp_n : {1, 2, 3, 4, 6, 8, 12}) {
+                const double us = time_variant(SPRUCE_SP24_KERNEL_SMALL, sp_n);
+                alt_json += strf(",\"small_split%d_us\":%s", sp_n, jnum(us).c_str());
+                alt_text += strf(" s%d %.2f", sp_n, us);
+            }
         }
         double cbt = NAN;
         if (cb.handle) {
