@@ -24,20 +24,22 @@ __device__ __forceinline__ uint32_t smem_u32(const void *p) {
 // D += A(16x32 logical, 2:4) * B(32x8). SEL picks the thread pair that supplies the metadata:
 // 0 = lanes 4g+0/4g+1, 1 = lanes 4g+2/4g+3. It must be an immediate, hence the template.
 // The ::ordered_metadata form needs every group's indices ordered i0 < i1 (the packer guarantees it).
+// Not volatile: a pure register operation, so the compiler may interleave it with the next k-step's
+// ldmatrix loads (which stay volatile: they read shared memory filled by cp.async behind a barrier).
 template <bool BF16, int SEL>
 __device__ __forceinline__ void mma_sp_16832(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[4],
                                              uint32_t e) {
     static_assert(SEL == 0 || SEL == 1, "selector is 0 or 1 for m16n8k32 16-bit types");
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     if constexpr (BF16) {
-        asm volatile(
+        asm(
             "mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32 "
             "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9,%10,%11}, {%0,%1,%2,%3}, %12, %13;\n"
             : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e),
               "n"(SEL));
     } else {
-        asm volatile(
+        asm(
             "mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.f16.f16.f32 "
             "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9,%10,%11}, {%0,%1,%2,%3}, %12, %13;\n"
             : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
