@@ -13,6 +13,8 @@ PROPS="$OUT/cuda-build.properties"
 skip() {
   printf 'javacpp.skip=true\nspruce.cuda.built=false\n' > "$PROPS"
   rm -rf "$OUT/lib"
+  # and the copies JavaCPP made in an earlier build, so a stale library never ships in the jar
+  rm -rf "$OUT/../classes/dev/spruce/cuda/linux-x86_64"
   echo "[spruce] CUDA backend not built: $1 (the CPU backends are unaffected)"
   exit 0
 }
