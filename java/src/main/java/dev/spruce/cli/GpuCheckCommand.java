@@ -95,7 +95,7 @@ public final class GpuCheckCommand implements Callable<Integer> {
         String torchSkip = "--skip-torch";
         if (!skipTorch) {
             System.out.println("\n== PyTorch anchor ==");
-            String py = python != null ? python : System.getenv().getOrDefault("SPRUCE_PYTHON", "python3");
+            String py = pickPython();
             TorchAnchor.Outcome o = TorchAnchor.run(home.resolve("scripts/torch_anchor.py"), py, shapeList, batchList,
                     targetMs, 150);
             torchInfo = o.info();
@@ -121,6 +121,25 @@ public final class GpuCheckCommand implements Callable<Integer> {
         System.out.println("junit: " + (junit < 0 ? "not run" : junit == 0 ? "passed" : "FAILED (exit " + junit + ")")
                 + "; benchmark cases wrong or failed: " + wrong + "; " + (ok ? "OK" : "FAILED"));
         return ok ? 0 : 1;
+    }
+
+    /** --python, else $SPRUCE_PYTHON, else python3 on the PATH, else the GPU image's PyTorch venv. */
+    private String pickPython() {
+        if (python != null) {
+            return python;
+        }
+        String env = System.getenv("SPRUCE_PYTHON");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        String path = System.getenv().getOrDefault("PATH", "");
+        for (String dir : path.split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "python3"))) {
+                return "python3";
+            }
+        }
+        Path venv = Path.of("/opt/torch/.venv/bin/python3");
+        return Files.isExecutable(venv) ? venv.toString() : "python3";
     }
 
     private void write(StringBuilder json) throws IOException {
@@ -174,7 +193,7 @@ public final class GpuCheckCommand implements Callable<Integer> {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Dspruce.home=" + home, "-jar", console.toString(), "execute", "--disable-banner",
-                "--details=tree", "--class-path", String.join(File.pathSeparator, cp),
+                "--details=tree", "--fail-if-no-tests", "--class-path", String.join(File.pathSeparator, cp),
                 "--select-package", "dev.spruce.cuda", "--select-package", "dev.spruce.kernel.cuda");
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         return p.waitFor();
