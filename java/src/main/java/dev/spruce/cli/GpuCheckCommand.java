@@ -46,6 +46,10 @@ public final class GpuCheckCommand implements Callable<Integer> {
     @Option(names = "--target-ms", description = "GPU time per timing repetition (default: ${DEFAULT-VALUE}).")
     double targetMs = 15;
 
+    @Option(names = "--bench-seconds", description = "Time budget of the benchmark table; later cases are skipped"
+            + " (default: ${DEFAULT-VALUE}).")
+    double benchSeconds = 150;
+
     @Option(names = "--skip-junit", description = "Do not run the JUnit GPU tests.")
     boolean skipJunit;
 
@@ -89,7 +93,7 @@ public final class GpuCheckCommand implements Callable<Integer> {
         System.out.println("\n== benchmarks (each case verified against the CPU reference before timing) ==");
         List<GpuBenchmark> benches = GpuBenchmarks.standard();
         List<BenchResult> results = new ArrayList<>(
-                new GpuBenchRunner(benches, shapeList, batchList, targetMs, System.out).run());
+                new GpuBenchRunner(benches, shapeList, batchList, targetMs, System.out).withTimeBudget(benchSeconds).run());
 
         String torchInfo = "";
         String torchSkip = "--skip-torch";

@@ -21,6 +21,7 @@ public final class GpuBenchRunner {
     private final List<Integer> batches;
     private final double targetMs;
     private final PrintStream log;
+    private long deadlineNanos = Long.MAX_VALUE;
 
     public GpuBenchRunner(List<GpuBenchmark> benchmarks, List<GpuBenchmarks.Shape> shapes, List<Integer> batches,
                           double targetMs, PrintStream log) {
@@ -40,6 +41,15 @@ public final class GpuBenchRunner {
         this.batches = List.copyOf(batches);
         this.targetMs = targetMs;
         this.log = log;
+    }
+
+    /**
+     * Stops timing new cases once {@code seconds} have passed (the rest are reported as skipped), so a slow
+     * kernel cannot eat a GPU lease. 0 or less means no limit.
+     */
+    public GpuBenchRunner withTimeBudget(double seconds) {
+        deadlineNanos = seconds > 0 ? System.nanoTime() + (long) (seconds * 1e9) : Long.MAX_VALUE;
+        return this;
     }
 
     public List<BenchResult> run() {
@@ -70,6 +80,8 @@ public final class GpuBenchRunner {
                                     GpuBenchmark.Layer layer = layers.get(b);
                                     BenchResult r = layer == null
                                             ? skippedResult(b.name(), s, n, skipped.get(b))
+                                            : System.nanoTime() > deadlineNanos
+                                            ? skippedResult(b.name(), s, n, "time budget used up")
                                             : runCase(b.name(), s, n, layer, in, timer);
                                     out.add(r);
                                     log.println(line(r));
