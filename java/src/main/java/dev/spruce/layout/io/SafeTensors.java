@@ -16,7 +16,10 @@ import java.util.Map;
  * {@link Tensor#data()} segments are read-only slices and must not be used after closing.
  */
 public final class SafeTensors implements AutoCloseable {
-    /** One tensor: dtype, shape (row-major, outermost first) and its bytes (little-endian). */
+    /**
+     * One tensor: dtype, shape (row-major, outermost first) and its bytes (little-endian). The bytes sit wherever
+     * the file put them, so read them with the {@code *_UNALIGNED} value layouts (or copy them).
+     */
     public record Tensor(String name, TensorDType dtype, long[] shape, MemorySegment data) {
         public Tensor {
             shape = shape.clone();
