@@ -1,9 +1,5 @@
 package dev.spruce.model.tokenizer;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonParseException;
 import dev.spruce.model.ModelFormatException;
 
 import java.io.IOException;
@@ -101,91 +97,87 @@ public final class WordPieceTokenizer {
     }
 
     private static WordPieceTokenizer parse(Reader r, String source) throws ModelFormatException {
-        JsonObject root;
+        Object root;
         try {
-            JsonElement e = JsonParser.parseReader(r);
-            if (!e.isJsonObject()) {
-                throw new ModelFormatException(source + ": not a tokenizer.json (top level is not an object)");
-            }
-            root = e.getAsJsonObject();
-        } catch (JsonParseException | IllegalStateException e) {
+            root = JsonTree.parse(r);
+        } catch (IOException e) {
             throw new ModelFormatException(source + ": corrupt tokenizer.json (" + e.getMessage() + ")", e);
         }
+        if (!(root instanceof Map<?, ?> m)) {
+            throw new ModelFormatException(source + ": not a tokenizer.json (top level is not an object)");
+        }
         try {
-            return fromJson(root, source);
-        } catch (ClassCastException | IllegalStateException | UnsupportedOperationException | NullPointerException e) {
+            return fromJson(m, source);
+        } catch (ClassCastException | NullPointerException e) {
             throw new ModelFormatException(source + ": malformed tokenizer.json (" + e.getMessage() + ")", e);
         }
     }
 
-    private static WordPieceTokenizer fromJson(JsonObject root, String source) throws ModelFormatException {
-        JsonObject model = obj(root, "model", source);
+    private static WordPieceTokenizer fromJson(Map<?, ?> root, String source) throws ModelFormatException {
+        Map<?, ?> model = obj(root, "model", source);
         String type = str(model, "type", "WordPiece");
         if (!type.equals("WordPiece")) {
             throw new ModelFormatException(source + ": tokenizer model is " + type + ", only WordPiece is supported");
         }
-        JsonObject vocabJson = obj(model, "vocab", source);
+        Map<?, ?> vocabJson = obj(model, "vocab", source);
         Map<String, Integer> vocab = new HashMap<>(vocabJson.size() * 2);
-        for (Map.Entry<String, JsonElement> e : vocabJson.entrySet()) {
-            int id = e.getValue().getAsInt();
-            if (id < 0) {
-                throw new ModelFormatException(source + ": negative id for token '" + e.getKey() + "'");
+        for (Map.Entry<?, ?> e : vocabJson.entrySet()) {
+            long id = ((Number) e.getValue()).longValue();
+            if (id < 0 || id > Integer.MAX_VALUE) {
+                throw new ModelFormatException(source + ": invalid id " + id + " for token '" + e.getKey() + "'");
             }
-            vocab.put(e.getKey(), id);
+            vocab.put((String) e.getKey(), (int) id);
         }
         if (vocab.isEmpty()) {
             throw new ModelFormatException(source + ": empty vocabulary");
         }
         BertNormalizer normalizer = new BertNormalizer(false, false, false, false);
-        if (root.has("normalizer") && !root.get("normalizer").isJsonNull()) {
-            JsonObject n = root.getAsJsonObject("normalizer");
+        if (root.get("normalizer") instanceof Map<?, ?> n) {
             String nt = str(n, "type", "");
             if (!nt.equals("BertNormalizer")) {
                 throw new ModelFormatException(source + ": normalizer " + nt + " is not supported (expected BertNormalizer)");
             }
-            Boolean strip = n.has("strip_accents") && !n.get("strip_accents").isJsonNull()
-                    ? n.get("strip_accents").getAsBoolean() : null;
             normalizer = new BertNormalizer(bool(n, "clean_text", true), bool(n, "handle_chinese_chars", true),
-                    strip, bool(n, "lowercase", true));
+                    (Boolean) n.get("strip_accents"), bool(n, "lowercase", true));
         }
-        if (root.has("pre_tokenizer") && !root.get("pre_tokenizer").isJsonNull()) {
-            String pt = str(root.getAsJsonObject("pre_tokenizer"), "type", "");
-            if (!pt.equals("BertPreTokenizer")) {
-                throw new ModelFormatException(source + ": pre-tokenizer " + pt + " is not supported (expected BertPreTokenizer)");
+        if (root.get("pre_tokenizer") instanceof Map<?, ?> pt) {
+            String ptt = str(pt, "type", "");
+            if (!ptt.equals("BertPreTokenizer")) {
+                throw new ModelFormatException(source + ": pre-tokenizer " + ptt + " is not supported (expected BertPreTokenizer)");
             }
         }
         int maxLength = 512;
-        if (root.has("truncation") && root.get("truncation").isJsonObject()) {
-            maxLength = root.getAsJsonObject("truncation").get("max_length").getAsInt();
+        if (root.get("truncation") instanceof Map<?, ?> t && t.get("max_length") instanceof Number n) {
+            maxLength = n.intValue();
         }
         String pad = "[PAD]";
-        if (root.has("padding") && root.get("padding").isJsonObject()) {
-            pad = str(root.getAsJsonObject("padding"), "pad_token", pad);
+        if (root.get("padding") instanceof Map<?, ?> p) {
+            pad = str(p, "pad_token", pad);
         }
         List<String> added = new ArrayList<>();
-        if (root.has("added_tokens") && root.get("added_tokens").isJsonArray()) {
-            for (JsonElement e : root.getAsJsonArray("added_tokens")) {
-                added.add(e.getAsJsonObject().get("content").getAsString());
+        if (root.get("added_tokens") instanceof List<?> l) {
+            for (Object e : l) {
+                added.add((String) ((Map<?, ?>) e).get("content"));
             }
         }
-        return new WordPieceTokenizer(vocab, normalizer, str(model, "continuing_subword_prefix", "##"),
-                model.has("max_input_chars_per_word") ? model.get("max_input_chars_per_word").getAsInt() : 100,
+        int maxChars = model.get("max_input_chars_per_word") instanceof Number n ? n.intValue() : 100;
+        return new WordPieceTokenizer(vocab, normalizer, str(model, "continuing_subword_prefix", "##"), maxChars,
                 str(model, "unk_token", "[UNK]"), "[CLS]", "[SEP]", pad, maxLength, added, source);
     }
 
-    private static JsonObject obj(JsonObject o, String key, String source) throws ModelFormatException {
-        if (!o.has(key) || !o.get(key).isJsonObject()) {
+    private static Map<?, ?> obj(Map<?, ?> o, String key, String source) throws ModelFormatException {
+        if (!(o.get(key) instanceof Map<?, ?> m)) {
             throw new ModelFormatException(source + ": tokenizer.json has no '" + key + "' object");
         }
-        return o.getAsJsonObject(key);
+        return m;
     }
 
-    private static String str(JsonObject o, String key, String dflt) {
-        return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsString() : dflt;
+    private static String str(Map<?, ?> o, String key, String dflt) {
+        return o.get(key) instanceof String s ? s : dflt;
     }
 
-    private static boolean bool(JsonObject o, String key, boolean dflt) {
-        return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsBoolean() : dflt;
+    private static boolean bool(Map<?, ?> o, String key, boolean dflt) {
+        return o.get(key) instanceof Boolean b ? b : dflt;
     }
 
     /** Vocabulary size (highest id + 1). */
