@@ -8,18 +8,12 @@ public enum Activation {
     GELU_TANH,
     RELU;
 
-    private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2));
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
     /** Applies the activation in place to {@code x[from, to)}. */
     public void apply(float[] x, int from, int to) {
         switch (this) {
-            case GELU_ERF -> {
-                for (int i = from; i < to; i++) {
-                    float v = x[i];
-                    x[i] = 0.5f * v * (1f + Erf.erf(v * INV_SQRT2));
-                }
-            }
+            case GELU_ERF -> Gelu.erfForm(x, from, to);
             case GELU_TANH -> {
                 for (int i = from; i < to; i++) {
                     double v = x[i];
