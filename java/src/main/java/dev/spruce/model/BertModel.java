@@ -257,24 +257,36 @@ public final class BertModel implements AutoCloseable {
         final int d = config.headDim();
         final float scale = attentionScale;
         Parallel.forRange(batch.batch() * heads, threads, 1, (t0, t1) -> {
-            float[] scores = new float[batch.seqLen()];
+            int maxLen = batch.seqLen();
+            float[] scores = new float[maxLen];
+            float[] kt = new float[d * maxLen];   // this head's keys transposed: kt[c * len + j]
             for (int task = t0; task < t1; task++) {
                 int b = task / heads;
                 int col = (task % heads) * d;
                 int off = offsets[b];
                 int len = batch.lengths()[b];
+                for (int j = 0; j < len; j++) {
+                    int kj = (off + j) * hid + col;
+                    for (int c = 0; c < d; c++) {
+                        kt[c * len + j] = k[kj + c];
+                    }
+                }
                 for (int i = 0; i < len; i++) {
                     int qi = (off + i) * hid + col;
+                    // scores = q_i K^T, accumulated column by column so the inner loop runs over keys
+                    // (vectorisable) instead of being a float reduction (which C2 keeps scalar).
+                    java.util.Arrays.fill(scores, 0, len, 0f);
+                    for (int c = 0; c < d; c++) {
+                        float qc = q[qi + c];
+                        int base = c * len;
+                        for (int j = 0; j < len; j++) {
+                            scores[j] += qc * kt[base + j];
+                        }
+                    }
                     float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < len; j++) {
-                        int kj = (off + j) * hid + col;
-                        float dot = 0f;
-                        for (int c = 0; c < d; c++) {
-                            dot += q[qi + c] * k[kj + c];
-                        }
-                        float s = dot / scale;
-                        scores[j] = s;
-                        max = Math.max(max, s);
+                        scores[j] /= scale;
+                        max = Math.max(max, scores[j]);
                     }
                     float sum = 0f;
                     for (int j = 0; j < len; j++) {
@@ -284,9 +296,7 @@ public final class BertModel implements AutoCloseable {
                     }
                     float inv = 1f / sum;
                     int ci = (off + i) * hid + col;
-                    for (int c = 0; c < d; c++) {
-                        ctx[ci + c] = 0f;
-                    }
+                    java.util.Arrays.fill(ctx, ci, ci + d, 0f);
                     for (int j = 0; j < len; j++) {
                         float p = scores[j] * inv;
                         int vj = (off + j) * hid + col;
