@@ -1,0 +1,155 @@
+package dev.spruce.kernel.vector;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.nio.ByteOrder;
+
+/**
+ * Dense GEMV (and GEMM for a handful of tokens) as dot products along K. The problem is memory-bound:
+ * every weight is used once per token, so the kernel streams W exactly once and keeps the FMA units
+ * fed from registers: 4 weight rows share each load of x, and two k-steps are in flight per row
+ * (8 independent accumulators hide the FMA latency). 16-bit weights are widened in registers
+ * (bf16: shift into the high half; f16: exponent rebias with blends), so they cost half the bandwidth.
+ * Row and token tails reuse the full kernel on clamped indices and drop the duplicate results,
+ * so there is one kernel shape to tune. Loaded once per vector width by {@link WidthSpecialized}.
+ */
+final class DenseGemv implements DotKernel {
+    private static final int BITS = WidthSpecialized.bits(MethodHandles.lookup());
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
+    private static final int L = F.length();
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
+    private static final boolean FMA = VectorConstants.FAST_FMA;
+
+    DenseGemv() {
+    }
+
+    @Override
+    public String toString() {
+        return "DenseGemv[" + BITS + " bits]";
+    }
+
+    @Override
+    public void rows(MemorySegment w, int wt, int m, int k, MemorySegment x, int n, MemorySegment y, int r0, int r1) {
+        long eb = WeightType.bytes(wt);
+        long rowBytes = eb * k;
+        int last = r1 - 1;
+        for (int r = r0; r < r1; r += 4) {
+            long o0 = rowBytes * r;
+            long o1 = rowBytes * Math.min(r + 1, last);
+            long o2 = rowBytes * Math.min(r + 2, last);
+            long o3 = rowBytes * Math.min(r + 3, last);
+            int valid = Math.min(4, r1 - r);
+            for (int t = 0; t < n; t++) {
+                long xo = 4L * k * t;
+                long yo = 4L * ((long) t * m + r);
+                dot4(w, wt, o0, o1, o2, o3, k, x, xo, y, yo, valid);
+            }
+        }
+    }
+
+    /** y[yo + 4i] = row_i . x for the 4 rows at byte offsets o0..o3 (only the first {@code valid} are stored). */
+    private static void dot4(MemorySegment w, int wt, long o0, long o1, long o2, long o3, int k,
+                             MemorySegment x, long xo, MemorySegment y, long yo, int valid) {
+        long eb = WeightType.bytes(wt);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int bound = F.loopBound(k);
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            FloatVector xa = FloatVector.fromMemorySegment(F, x, xo + 4L * i, NO);
+            FloatVector xb = FloatVector.fromMemorySegment(F, x, xo + 4L * (i + L), NO);
+            long wa = eb * i;
+            long wb = eb * (i + L);
+            a0 = fma(load(w, wt, o0 + wa), xa, a0);
+            a1 = fma(load(w, wt, o1 + wa), xa, a1);
+            a2 = fma(load(w, wt, o2 + wa), xa, a2);
+            a3 = fma(load(w, wt, o3 + wa), xa, a3);
+            b0 = fma(load(w, wt, o0 + wb), xb, b0);
+            b1 = fma(load(w, wt, o1 + wb), xb, b1);
+            b2 = fma(load(w, wt, o2 + wb), xb, b2);
+            b3 = fma(load(w, wt, o3 + wb), xb, b3);
+        }
+        for (; i < bound; i += L) {
+            FloatVector xa = FloatVector.fromMemorySegment(F, x, xo + 4L * i, NO);
+            long wa = eb * i;
+            a0 = fma(load(w, wt, o0 + wa), xa, a0);
+            a1 = fma(load(w, wt, o1 + wa), xa, a1);
+            a2 = fma(load(w, wt, o2 + wa), xa, a2);
+            a3 = fma(load(w, wt, o3 + wa), xa, a3);
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
+        float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
+        float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        for (; i < k; i++) {
+            float xv = x.get(JF, xo + 4L * i);
+            long wi = eb * i;
+            s0 += scalar(w, wt, o0 + wi) * xv;
+            s1 += scalar(w, wt, o1 + wi) * xv;
+            s2 += scalar(w, wt, o2 + wi) * xv;
+            s3 += scalar(w, wt, o3 + wi) * xv;
+        }
+        y.set(JF, yo, s0);
+        if (valid > 1) {
+            y.set(JF, yo + 4, s1);
+        }
+        if (valid > 2) {
+            y.set(JF, yo + 8, s2);
+        }
+        if (valid > 3) {
+            y.set(JF, yo + 12, s3);
+        }
+    }
+
+    private static FloatVector fma(FloatVector a, FloatVector b, FloatVector c) {
+        return FMA ? a.fma(b, c) : a.mul(b).add(c);
+    }
+
+    /** One vector of weights at byte offset {@code off}, widened to float. */
+    static FloatVector load(MemorySegment w, int wt, long off) {
+        if (wt == WeightType.F32) {
+            return FloatVector.fromMemorySegment(F, w, off, NO);
+        }
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, off, NO).convertShape(VectorOperators.S2I, I, 0);
+        if (wt == WeightType.BF16) {
+            // bf16 is the high half of a float32: shifting the 16 bits up is exact.
+            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        return f16ToFloat(h);
+    }
+
+    /**
+     * IEEE half (sign-extended into int lanes) to float, exactly: normal numbers rebias the exponent
+     * (+112), Inf/NaN get a second +112 so the exponent saturates to 255 (NaN payload kept), subnormals
+     * and zero are mantissa * 2^-24, which int->float conversion computes exactly.
+     */
+    private static FloatVector f16ToFloat(IntVector h) {
+        IntVector mag = h.and(0x7fff);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
+        bits = bits.add(IntVector.broadcast(I, 0x38000000), mag.compare(VectorOperators.GE, 0x7c00));
+        FloatVector sub = ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
+        bits = bits.blend(sub.reinterpretAsInts(), mag.compare(VectorOperators.LT, 0x0400));
+        return bits.or(sign).reinterpretAsFloats();
+    }
+
+    private static float scalar(MemorySegment w, int wt, long off) {
+        return switch (wt) {
+            case WeightType.F32 -> w.get(JF, off);
+            case WeightType.BF16 -> Float.intBitsToFloat((w.get(JS, off) & 0xffff) << 16);
+            default -> Float.float16ToFloat(w.get(JS, off));
+        };
+    }
+}

@@ -1,0 +1,149 @@
+package dev.spruce.kernel.vector;
+
+import dev.spruce.kernel.Backend;
+import dev.spruce.kernel.Checks;
+import dev.spruce.kernel.Op;
+import dev.spruce.kernel.Parallel;
+import dev.spruce.layout.Sparse24;
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The jdk.incubator.vector backend: a thin dispatcher that validates arguments, picks a kernel by
+ * shape and splits the output rows over {@link Parallel}. The kernels live in their own classes
+ * ({@link DenseGemv}, {@link DenseGemm}), loaded once per vector width by {@link WidthSpecialized};
+ * this class holds no Vector API statics, so {@code Backends} can load it by name and catch a refusal.
+ *
+ * <p>Other kernels (sparse layouts) extend the same pattern: a kernel interface, a width-specialised
+ * implementation, a field here filled by {@link WidthSpecialized#instance} and an override of the
+ * {@link Backend} default method.
+ */
+public class VectorBackend implements Backend {
+    /** Below this many tokens GEMM runs as dot products (GEMV shape), above as register-blocked tiles. */
+    private final int tileMinTokens;
+    private final int bits;
+    private final int threads;
+    private final DotKernel dot;
+    private final TileKernel tile;
+    private final Sparse24VectorOps sparse24;
+
+    /**
+     * @param vectorBits 0 for the CPU's preferred width, or 128 / 256 / 512 to force one (tests)
+     * @param threads    worker threads per call, at least 1
+     * @throws UnsupportedOperationException if the width is below 128 bits, not 128/256/512, or wider
+     *                                       than this CPU's vectors (emulated vectors would be slower than scalar code)
+     */
+    public VectorBackend(int vectorBits, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        int preferred = VectorConstants.PREFERRED_BITS;
+        if (preferred < 128) {
+            throw new UnsupportedOperationException("the CPU's preferred vector width is " + preferred
+                    + " bits; the Vector API backend needs at least 128");
+        }
+        int b = vectorBits == 0 ? preferred : vectorBits;
+        if (b != 128 && b != 256 && b != 512) {
+            throw new UnsupportedOperationException("vector width " + vectorBits
+                    + " bits is not supported (use 0 for the preferred width, or 128, 256, 512)");
+        }
+        if (b > preferred) {
+            throw new UnsupportedOperationException("vector width " + b + " bits is wider than this CPU's "
+                    + preferred + "-bit vectors");
+        }
+        this.bits = b;
+        this.threads = threads;
+        this.dot = WidthSpecialized.instance(DenseGemv.class, DotKernel.class, b);
+        this.tile = WidthSpecialized.instance(DenseGemm.class, TileKernel.class, b);
+        this.tileMinTokens = tile.blockTokens() / 2;
+        this.sparse24 = new Sparse24VectorOps(b, threads);
+    }
+
+    /** Preferred width, default thread count. */
+    public VectorBackend() {
+        this(0, Parallel.defaultThreadCount());
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    /** The vector width in bits this backend's kernels use. */
+    public int vectorBits() {
+        return bits;
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public String toString() {
+        return bits + "-bit vectors (preferred " + VectorConstants.PREFERRED_BITS + "), "
+                + (VectorConstants.FAST_FMA ? "FMA" : "mul+add") + ", " + threads + " thread(s)";
+    }
+
+    @Override
+    public boolean supports(Op op, DType weights) {
+        if (op == Op.SPMV24 || op == Op.SPMM24) {
+            return Sparse24VectorOps.supports(weights);
+        }
+        return (op == Op.GEMV || op == Op.GEMM) && weights != null;
+    }
+
+    @Override
+    public void gemv(Matrix w, Matrix x, Matrix y) {
+        Checks.gemv(w, x, y);
+        dots(w, x, y);
+    }
+
+    @Override
+    public void gemm(Matrix w, Matrix x, Matrix y) {
+        Checks.gemm(w, x, y);
+        if (x.rows() < tileMinTokens) {
+            dots(w, x, y);
+        } else {
+            tiles(w, x, y);
+        }
+    }
+
+    private void dots(Matrix w, Matrix x, Matrix y) {
+        final MemorySegment ws = w.segment();
+        final MemorySegment xs = x.segment();
+        final MemorySegment ys = y.segment();
+        final int wt = WeightType.of(w.dtype());
+        final int m = w.rows();
+        final int k = w.cols();
+        final int n = x.rows();
+        Parallel.forRange(m, threads, 16, (r0, r1) -> dot.rows(ws, wt, m, k, xs, n, ys, r0, r1));
+    }
+
+    private void tiles(Matrix w, Matrix x, Matrix y) {
+        final MemorySegment ws = w.segment();
+        final MemorySegment xs = x.segment();
+        final MemorySegment ys = y.segment();
+        final int wt = WeightType.of(w.dtype());
+        final int m = w.rows();
+        final int k = w.cols();
+        final int n = x.rows();
+        final int nb = tile.blockTokens();
+        final int blocks = (n + nb - 1) / nb;
+        final float[] xt = PackBuffer.get((long) blocks * nb * k);
+        Parallel.forRange(blocks, threads, 1, (b0, b1) -> tile.pack(xs, n, k, xt, b0, b1));
+        Parallel.forRange(m, threads, DenseGemm.MR, (r0, r1) -> tile.rows(ws, wt, m, k, xt, n, ys, r0, r1));
+    }
+
+    @Override
+    public void spmv24(Sparse24 s, Matrix x, Matrix y) {
+        sparse24.spmv24(s, x, y);
+    }
+
+    @Override
+    public void spmm24(Sparse24 s, Matrix x, Matrix y) {
+        sparse24.spmm24(s, x, y);
+    }
+}

@@ -1,0 +1,142 @@
+package dev.spruce.kernel.vector;
+
+import dev.spruce.kernel.Backend;
+import dev.spruce.kernel.Backends;
+import dev.spruce.kernel.Op;
+import dev.spruce.kernel.scalar.ScalarBackend;
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Cross-backend tests in Lucene's style: the Vector backend at every width this CPU allows (forced
+ * 128/256/512 and preferred) against the scalar reference and a float64 reference, on odd and even
+ * sizes that hit every unroll edge and tail, with a tolerance that grows with K.
+ */
+class VectorBackendTest {
+    static final int[] SIZES = {1, 3, 7, 15, 16, 31, 64, 127, 1000, 4099};
+
+    static List<Integer> widths() {
+        List<Integer> w = new ArrayList<>();
+        w.add(0);
+        for (int b : new int[] {128, 256, 512}) {
+            if (b <= VectorConstants.PREFERRED_BITS) {
+                w.add(b);
+            }
+        }
+        return w;
+    }
+
+    /** (bits, dtype, M, K, N, threads): square-ish sweeps plus odd M/K/N combinations. */
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (int bits : widths()) {
+            for (DType dt : DType.values()) {
+                for (int s : SIZES) {
+                    int m = s > 1000 ? 5 : s;      // keep the 4099 cases cheap: long K, few rows
+                    out.add(Arguments.of(bits, dt, m, s, 1, 1));
+                    out.add(Arguments.of(bits, dt, Math.min(s, 67), s, s > 1000 ? 3 : Math.min(s, 45), 3));
+                }
+                for (int[] mkn : new int[][] {{13, 5, 33}, {6, 17, 32}, {7, 16, 17}, {37, 33, 65}, {1, 1, 40},
+                        {100, 19, 9}, {12, 300, 31}, {5, 4099, 40}, {61, 64, 100}}) {
+                    out.add(Arguments.of(bits, dt, mkn[0], mkn[1], mkn[2], 1));
+                    out.add(Arguments.of(bits, dt, mkn[0], mkn[1], mkn[2], 2));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return a;
+    }
+
+    @ParameterizedTest(name = "{0} bits {1} M={2} K={3} N={4} threads={5}")
+    @MethodSource("cases")
+    void matchesScalarAndFloat64(int bits, DType dt, int m, int k, int n, int threads) {
+        SplittableRandom rnd = new SplittableRandom(31L * m + 7L * k + n + bits);
+        VectorBackend vb = new VectorBackend(bits, threads);
+        Backend ref = new ScalarBackend(1);
+        try (Matrix w = Matrix.of(random(rnd, m * k), m, k, dt);
+             Matrix x = Matrix.of(random(rnd, n * k), n, k);
+             Matrix y = Matrix.allocate(n, m, DType.F32);
+             Matrix yr = Matrix.allocate(n, m, DType.F32)) {
+            y.fill(Float.NaN); // every output must be written
+            if (n == 1) {
+                vb.gemv(w, x, y);
+                ref.gemv(w, x, yr);
+            } else {
+                vb.gemm(w, x, y);
+                ref.gemm(w, x, yr);
+            }
+            float[] wf = w.toFloatArray();
+            float[] xf = x.toFloatArray();
+            float[] got = y.toFloatArray();
+            float[] scalar = yr.toFloatArray();
+            double tol = 1e-6 * k + 1e-6; // |w|,|x| <= 1: each product error <= 2^-24, summed over k
+            for (int t = 0; t < n; t++) {
+                for (int r = 0; r < m; r++) {
+                    double exact = 0;
+                    for (int c = 0; c < k; c++) {
+                        exact += (double) wf[r * k + c] * xf[t * k + c];
+                    }
+                    int i = t * m + r;
+                    if (!(Math.abs(got[i] - exact) <= tol) || !(Math.abs(got[i] - scalar[i]) <= 2 * tol)) {
+                        fail(vb + ": Y[" + t + "," + r + "] = " + got[i] + ", float64 " + exact + ", scalar "
+                                + scalar[i] + " (tol " + tol + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void resultsDependOnInputs() {
+        // A kernel that ignored part of W or X would still be "close" on zero data; check it is not constant.
+        VectorBackend vb = new VectorBackend(0, 1);
+        float[] w = new float[64 * 64];
+        w[63 * 64 + 63] = 2f;
+        try (Matrix wm = Matrix.of(w, 64, 64); Matrix x = Matrix.allocate(40, 64, DType.F32);
+             Matrix y = Matrix.allocate(40, 64, DType.F32)) {
+            x.set(39, 63, 3f);
+            vb.gemm(wm, x, y);
+            assertEquals(6f, y.get(39, 63));
+            assertEquals(0f, y.get(38, 63));
+            assertEquals(0f, y.get(39, 62));
+        }
+    }
+
+    @Test
+    void widthValidation() {
+        assertThrows(UnsupportedOperationException.class, () -> new VectorBackend(64, 1));
+        assertThrows(UnsupportedOperationException.class, () -> new VectorBackend(384, 1));
+        assertThrows(UnsupportedOperationException.class, () -> new VectorBackend(2 * VectorConstants.PREFERRED_BITS, 1));
+        assertThrows(IllegalArgumentException.class, () -> new VectorBackend(0, 0));
+        assertEquals(VectorConstants.PREFERRED_BITS, new VectorBackend(0, 1).vectorBits());
+    }
+
+    @Test
+    void loadedThroughBackends() {
+        assertTrue(Backends.vector().isPresent(), Backends.vectorProbe().reason());
+        assertEquals("vector", Backends.vector().get().name());
+        assertTrue(Backends.vector().get().supports(Op.GEMM, DType.BF16));
+        assertTrue(Backends.vector(128, 2).available());
+    }
+}
