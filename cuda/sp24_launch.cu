@@ -214,7 +214,8 @@ extern "C" size_t spruce_sp24_workspace_bytes(int M, int K, int N) {
 
 extern "C" int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, const void *x, void *y, int M, int K,
                                    int N, int in_dtype, int out_dtype, void *workspace, size_t workspace_bytes,
-                                   int kernel, int splits, cudaStream_t stream) {
+                                   int kernel, int splits, void *stream_ptr) {
+    cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
     int st = validate(values, meta, x, y, M, K, N, in_dtype, out_dtype);
     if (st != SPRUCE_SP24_OK) return st;
     if (kernel < SPRUCE_SP24_KERNEL_AUTO || kernel > SPRUCE_SP24_KERNEL_WIDE || splits < 0)
@@ -253,19 +254,20 @@ extern "C" int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, con
 
 extern "C" int spruce_sp24_gemm(const void *values, const uint32_t *meta, const void *x, void *y, int M, int K, int N,
                                 int in_dtype, int out_dtype, void *workspace, size_t workspace_bytes,
-                                cudaStream_t stream) {
+                                void *stream) {
     return spruce_sp24_gemm_ex(values, meta, x, y, M, K, N, in_dtype, out_dtype, workspace, workspace_bytes,
                                SPRUCE_SP24_KERNEL_AUTO, 0, stream);
 }
 
-extern "C" int spruce_sp24_workspace_init(void *workspace, size_t workspace_bytes, cudaStream_t stream) {
+extern "C" int spruce_sp24_workspace_init(void *workspace, size_t workspace_bytes, void *stream) {
     if (!workspace) return SPRUCE_SP24_E_NULL;
     if (!aligned16(workspace)) return SPRUCE_SP24_E_ALIGN;
-    return (int)cudaMemsetAsync(workspace, 0, workspace_bytes, stream);
+    return (int)cudaMemsetAsync(workspace, 0, workspace_bytes, static_cast<cudaStream_t>(stream));
 }
 
 extern "C" int spruce_sp24_mma_probe(const uint32_t *a, const uint32_t *b, const uint32_t *e, float *d, int selector,
-                                     int dtype, cudaStream_t stream) {
+                                     int dtype, void *stream_ptr) {
+    cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
     if (!a || !b || !e || !d) return SPRUCE_SP24_E_NULL;
     if (selector != 0 && selector != 1) return SPRUCE_SP24_E_KERNEL;
     if (dtype != SPRUCE_SP24_BF16 && dtype != SPRUCE_SP24_F16) return SPRUCE_SP24_E_DTYPE;

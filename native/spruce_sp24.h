@@ -10,9 +10,11 @@
  *   y      : N x M row-major, f32, bf16 or f16
  * Requirements: M % 32 == 0, K % 32 == 0, N >= 1; values, meta, x 16-byte aligned; y 16-byte aligned.
  *
- * All pointers are device pointers. All calls are asynchronous on `stream` (0 = legacy default stream).
- * The return value is SPRUCE_SP24_OK (0), a negative SPRUCE_SP24_E_* argument error (nothing launched),
- * or a positive cudaError_t value from the launch.
+ * All pointers are device pointers; `stream` is a cudaStream_t passed as void* (NULL = legacy default stream),
+ * following native/spruce_cuda.h, so this header needs no CUDA include. All calls are asynchronous.
+ * The return value is SPRUCE_SP24_OK (0), a negative SPRUCE_SP24_E_* argument error (nothing launched;
+ * numbered apart from spruce_cuda.h's SPRUCE_E_*), or a positive cudaError_t value from the launch.
+ * spruce_sp24_status_string() turns any of them into text.
  */
 #ifndef SPRUCE_SP24_H
 #define SPRUCE_SP24_H
@@ -23,10 +25,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Same opaque type the CUDA runtime uses; repeating the typedef is legal C11/C++. */
-struct CUstream_st;
-typedef struct CUstream_st *cudaStream_t;
 
 /* Element types (values/x: BF16 or F16; y: any of the three). */
 #define SPRUCE_SP24_F32 0
@@ -40,12 +38,12 @@ typedef struct CUstream_st *cudaStream_t;
 #define SPRUCE_SP24_KERNEL_WIDE 3  /* 128x256 block tiles, warp 64x64: batch >= 512 */
 
 #define SPRUCE_SP24_OK 0
-#define SPRUCE_SP24_E_NULL (-1)   /* a required pointer is NULL */
-#define SPRUCE_SP24_E_SHAPE (-2)  /* M % 32, K % 32, N < 1, or sizes overflow */
-#define SPRUCE_SP24_E_ALIGN (-3)  /* a pointer is not 16-byte aligned */
-#define SPRUCE_SP24_E_DTYPE (-4)  /* unknown dtype, or f32 inputs */
-#define SPRUCE_SP24_E_KERNEL (-5) /* unknown kernel id or negative split count */
-#define SPRUCE_SP24_E_DEVICE (-6) /* no device / compute capability below 8.0 */
+#define SPRUCE_SP24_E_NULL (-101) /* a required pointer is NULL */
+#define SPRUCE_SP24_E_SHAPE (-102) /* M % 32, K % 32, N < 1, or sizes overflow */
+#define SPRUCE_SP24_E_ALIGN (-103) /* a pointer is not 16-byte aligned */
+#define SPRUCE_SP24_E_DTYPE (-104) /* unknown dtype, or f32 inputs */
+#define SPRUCE_SP24_E_KERNEL (-105) /* unknown kernel id or negative split count */
+#define SPRUCE_SP24_E_DEVICE (-106) /* no device / compute capability below 8.0 */
 
 /*
  * Split-K workspace. Bytes the automatic choice wants for (M, K, N) (0 if it does not split K).
@@ -56,7 +54,7 @@ typedef struct CUstream_st *cudaStream_t;
 size_t spruce_sp24_workspace_bytes(int M, int K, int N);
 
 /* cudaMemsetAsync(workspace, 0, workspace_bytes, stream), with the pointer checks of the GEMM call. */
-int spruce_sp24_workspace_init(void *workspace, size_t workspace_bytes, cudaStream_t stream);
+int spruce_sp24_workspace_init(void *workspace, size_t workspace_bytes, void *stream);
 
 /*
  * Automatic kernel and split-K choice. workspace may be NULL (or smaller than
@@ -64,12 +62,12 @@ int spruce_sp24_workspace_init(void *workspace, size_t workspace_bytes, cudaStre
  * Y is written in one pass (no read of Y, no second kernel).
  */
 int spruce_sp24_gemm(const void *values, const uint32_t *meta, const void *x, void *y, int M, int K, int N,
-                     int in_dtype, int out_dtype, void *workspace, size_t workspace_bytes, cudaStream_t stream);
+                     int in_dtype, int out_dtype, void *workspace, size_t workspace_bytes, void *stream);
 
 /* Same with the kernel and split count forced (splits 0 = automatic). For tests and tuning. */
 int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, const void *x, void *y, int M, int K, int N,
                         int in_dtype, int out_dtype, void *workspace, size_t workspace_bytes, int kernel,
-                        int splits, cudaStream_t stream);
+                        int splits, void *stream);
 
 /* Workspace bytes a forced (kernel, splits) call needs; splits 0 = automatic. */
 size_t spruce_sp24_workspace_bytes_ex(int M, int K, int N, int kernel, int splits);
@@ -80,7 +78,7 @@ size_t spruce_sp24_workspace_bytes_ex(int M, int K, int N, int kernel, int split
  * selector 0 or 1; dtype SPRUCE_SP24_BF16 or SPRUCE_SP24_F16. Used to pin down fragment/metadata lane maps.
  */
 int spruce_sp24_mma_probe(const uint32_t *a, const uint32_t *b, const uint32_t *e, float *d, int selector,
-                          int dtype, cudaStream_t stream);
+                          int dtype, void *stream);
 
 /* Human-readable text for a status returned above. */
 const char *spruce_sp24_status_string(int status);
