@@ -43,7 +43,7 @@ step "sp24_check: host layout tests, mma.sp lane probe, GEMM correctness, benchm
 timeout -k 10 140 "$bin" --json "$OUT/sp24_check.json" ${cublas:+--cublas "$cublas"} --check-seconds 55 --bench-seconds 55 \
   >"$OUT/sp24_check.log" 2>&1
 echo "exit code $?"
-grep -E "^\[device\]|^\[mma probe\] hyp|FAIL|^\[checks\]|^\[cublas\]|copy:|RESULT" "$OUT/sp24_check.log" | head -60
+grep -E "^\[device\]|^\[mma probe\] hyp|FAIL|^\[checks\]|^\[cublas\]|copy:|tensor rate|RESULT" "$OUT/sp24_check.log" | head -60
 
 step "outside anchor: PyTorch semi-structured (cuSPARSELt / CUTLASS) vs dense, same shapes"
 if command -v python3 >/dev/null 2>&1; then

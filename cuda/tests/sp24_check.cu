@@ -878,6 +878,75 @@ static double copy_bandwidth_gbps() {
     return median(t);
 }
 
+
+// ---------------------------------------------------------------------------------------------------
+// tensor-core rate on this GPU: warp-level mma.sp m16n8k32 vs dense mma m16n8k16 (bf16 -> f32), the question
+// of research note §6.3(b): how fast is the Ampere-style sparse path on Hopper, next to the dense one.
+
+template <bool SPARSE>
+__global__ void mma_rate_kernel(float *out, int iters, uint32_t seed) {
+    // finite, non-zero bf16 pairs (zeros can run faster than real data)
+    uint32_t a[4], b[4];
+    for (int i = 0; i < 4; ++i) {
+        a[i] = 0x3F803F80u ^ ((seed + 17u * i + threadIdx.x) & 0x007F007Fu);
+        b[i] = 0x3F003F00u ^ ((seed * 3u + 29u * i + threadIdx.x) & 0x007F007Fu);
+    }
+    const uint32_t e = 0x44444444u;  // code 0x4 everywhere: legal for both selectors
+    float acc[8][4] = {};
+    for (int it = 0; it < iters; ++it) {
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+            if constexpr (SPARSE) {
+                asm volatile(
+                    "mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32 "
+                    "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9,%10,%11}, {%0,%1,%2,%3}, %12, 0x0;\n"
+                    : "+f"(acc[j][0]), "+f"(acc[j][1]), "+f"(acc[j][2]), "+f"(acc[j][3])
+                    : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e));
+            } else {
+                asm volatile(
+                    "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                    "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                    : "+f"(acc[j][0]), "+f"(acc[j][1]), "+f"(acc[j][2]), "+f"(acc[j][3])
+                    : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+            }
+        }
+    }
+    float s = 0;
+    for (int j = 0; j < 8; ++j) s += acc[j][0] + acc[j][1] + acc[j][2] + acc[j][3];
+    out[blockIdx.x * blockDim.x + threadIdx.x] = s;
+}
+
+// Returns dense-equivalent TFLOP/s (m16n8k32 counts 16*8*32 multiply-adds even though half are skipped).
+template <bool SPARSE>
+static double mma_rate_tflops(int sms) {
+    const int blocks = sms * 4, threads = 256, iters = 2048;
+    float *out = nullptr;
+    CUDA_OK(cudaMalloc(&out, (size_t)blocks * threads * sizeof(float)));
+    mma_rate_kernel<SPARSE><<<blocks, threads>>>(out, 64, 1);  // warm-up
+    CUDA_OK(cudaGetLastError());
+    CUDA_OK(cudaDeviceSynchronize());
+    cudaEvent_t e0, e1;
+    CUDA_OK(cudaEventCreate(&e0));
+    CUDA_OK(cudaEventCreate(&e1));
+    std::vector<double> t;
+    for (int r = 0; r < 5; ++r) {
+        CUDA_OK(cudaEventRecord(e0));
+        mma_rate_kernel<SPARSE><<<blocks, threads>>>(out, iters, 7 + r);
+        CUDA_OK(cudaEventRecord(e1));
+        CUDA_OK(cudaEventSynchronize(e1));
+        float ms;
+        CUDA_OK(cudaEventElapsedTime(&ms, e0, e1));
+        t.push_back(ms);
+    }
+    CUDA_OK(cudaGetLastError());
+    cudaFree(out);
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    const double macs_per_mma = SPARSE ? 16.0 * 8 * 32 : 16.0 * 8 * 16;
+    const double flops = 2.0 * macs_per_mma * 8 * iters * (double)blocks * (threads / 32);
+    return flops / (median(t) * 1e-3) * 1e-12;
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 static void usage() {
@@ -913,7 +982,8 @@ int main(int argc, char **argv) {
     if (!ok) ++g_failures;
     std::string device_json = "null";
     std::vector<BenchRow> rows;
-    double copy_bw = NAN;
+    double copy_bw = NAN, mma_dense_tf = NAN, mma_sparse_tf = NAN;
+    int sms = 132;
     if (!host_only) {
         int ndev = 0;
         cudaError_t err = cudaGetDeviceCount(&ndev);
@@ -929,6 +999,7 @@ int main(int argc, char **argv) {
         printf("[device] %s, cc %d.%d, %d SMs, L2 %d MB, smem/block optin %zu KB, driver %d, runtime %d\n", prop.name,
                prop.major, prop.minor, prop.multiProcessorCount, prop.l2CacheSize >> 20,
                prop.sharedMemPerBlockOptin >> 10, drv, rt);
+        sms = prop.multiProcessorCount;
         device_json = strf("{\"name\":\"%s\",\"cc\":\"%d.%d\",\"sms\":%d,\"l2_mb\":%d,\"driver\":%d,\"runtime\":%d}",
                            prop.name, prop.major, prop.minor, prop.multiProcessorCount, prop.l2CacheSize >> 20, drv, rt);
 
@@ -982,6 +1053,11 @@ int main(int argc, char **argv) {
         if (bench) {
             copy_bw = copy_bandwidth_gbps();
             printf("[bench] device-to-device copy: %.0f GB/s (read + write)\n", copy_bw);
+            mma_dense_tf = mma_rate_tflops<false>(sms);
+            mma_sparse_tf = mma_rate_tflops<true>(sms);
+            printf("[bench] warp-level tensor rate, bf16->f32, registers only: dense mma.m16n8k16 %.0f TFLOP/s, "
+                   "sparse mma.sp.m16n8k32 %.0f TFLOP/s dense-equivalent (%.2fx)\n",
+                   mma_dense_tf, mma_sparse_tf, mma_sparse_tf / mma_dense_tf);
             Cublas cb;
             cb.load(cublas_path);
             GemmCheckCtx ctx;
@@ -1010,9 +1086,11 @@ int main(int argc, char **argv) {
     if (json_path) {
         FILE *f = fopen(json_path, "w");
         if (f) {
-            fprintf(f, "{\"device\":%s,\"copy_gbps\":%.1f,\"failures\":%d,\n\"checks\":[\n%s\n],\n\"bench\":[\n%s\n]}\n",
-                    device_json.c_str(), std::isfinite(copy_bw) ? copy_bw : -1.0, g_failures, g_json_checks.c_str(),
-                    g_json_bench.c_str());
+            fprintf(f,
+                    "{\"device\":%s,\"copy_gbps\":%s,\"mma_dense_tflops\":%s,\"mma_sparse_tflops\":%s,"
+                    "\"failures\":%d,\n\"checks\":[\n%s\n],\n\"bench\":[\n%s\n]}\n",
+                    device_json.c_str(), jnum(copy_bw).c_str(), jnum(mma_dense_tf).c_str(), jnum(mma_sparse_tf).c_str(),
+                    g_failures, g_json_checks.c_str(), g_json_bench.c_str());
             fclose(f);
             printf("wrote %s\n", json_path);
         } else {
