@@ -124,13 +124,15 @@ Plan make_plan(int M, int K, int N, int kernel, int splits, int sms) {
     return pl;
 }
 
-// Workspace layout for split-K: f32 partials [splits][N][M], then one arrival counter per output tile.
-size_t partial_bytes(const Plan &pl, int M, int N) { return (size_t)pl.splits * (size_t)N * (size_t)M * sizeof(float); }
+// Workspace layout for split-K: a fixed block of kMaxTileCounters arrival counters at offset 0, then the f32
+// partials [splits][N][M]. The counters must sit at the same place for every call: a call leaves only its own
+// counters zeroed, so a counter placed where an earlier call wrote partials would start from garbage.
+constexpr size_t kMaxTileCounters = 16384;
+constexpr size_t kCounterBytes = kMaxTileCounters * sizeof(unsigned);  // 64 KiB, a multiple of 16
 
 size_t plan_workspace(const Plan &pl, int M, int N) {
     if (pl.splits <= 1) return 0;
-    const size_t counters = ((size_t)pl.grid_x * pl.grid_y * sizeof(unsigned) + 15) / 16 * 16;
-    return partial_bytes(pl, M, N) + counters;
+    return kCounterBytes + (size_t)pl.splits * (size_t)N * (size_t)M * sizeof(float);
 }
 
 template <class C, bool BF16>
@@ -205,7 +207,9 @@ extern "C" size_t spruce_sp24_workspace_bytes_ex(int M, int K, int N, int kernel
     DeviceInfo info;
     int sms = device_info(info) == cudaSuccess ? info.sms : 0;
     cudaGetLastError();  // a failed query must not leak into the caller's next status check
-    return plan_workspace(make_plan(M, K, N, kernel, splits, sms), M, N);
+    const Plan pl = make_plan(M, K, N, kernel, splits, sms);
+    if ((size_t)pl.grid_x * pl.grid_y > kMaxTileCounters) return 0;  // such a call runs without split-K
+    return plan_workspace(pl, M, N);
 }
 
 extern "C" size_t spruce_sp24_workspace_bytes(int M, int K, int N) {
@@ -227,7 +231,8 @@ extern "C" int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, con
     if (info.major < 8) return SPRUCE_SP24_E_DEVICE;
 
     Plan pl = make_plan(M, K, N, kernel, splits, info.sms);
-    if (pl.splits > 1 && (workspace == nullptr || workspace_bytes < plan_workspace(pl, M, N))) {
+    if (pl.splits > 1 && (workspace == nullptr || workspace_bytes < plan_workspace(pl, M, N) ||
+                          (size_t)pl.grid_x * pl.grid_y > kMaxTileCounters)) {
         pl = make_plan(M, K, N, kernel, 1, info.sms);  // no room for partials: one slice, still exact
     }
     GemmArgs args;
@@ -235,10 +240,8 @@ extern "C" int spruce_sp24_gemm_ex(const void *values, const uint32_t *meta, con
     args.meta = meta;
     args.x = static_cast<const uint8_t *>(x);
     args.y = y;
-    args.ws = pl.splits > 1 ? static_cast<float *>(workspace) : nullptr;
-    args.counters = pl.splits > 1
-                        ? reinterpret_cast<unsigned *>(static_cast<uint8_t *>(workspace) + partial_bytes(pl, M, N))
-                        : nullptr;
+    args.counters = pl.splits > 1 ? static_cast<unsigned *>(workspace) : nullptr;
+    args.ws = pl.splits > 1 ? reinterpret_cast<float *>(static_cast<uint8_t *>(workspace) + kCounterBytes) : nullptr;
     args.M = M;
     args.K = K;
     args.N = N;

@@ -47,9 +47,10 @@ extern "C" {
 
 /*
  * Split-K workspace. Bytes the automatic choice wants for (M, K, N) (0 if it does not split K).
- * A workspace must be zero-filled once after allocation (spruce_sp24_workspace_init or cudaMemset);
- * every call leaves it zero-filled again (it holds per-tile arrival counters). One workspace must not be
- * used by two calls that may run at the same time (different streams); a larger one serves smaller calls.
+ * A workspace must be zero-filled once after allocation (spruce_sp24_workspace_init or cudaMemset): its
+ * first 64 KiB hold per-tile arrival counters, which every call leaves zero again (the rest holds f32
+ * partial sums). One workspace must not be used by two calls that may run at the same time (different
+ * streams); a larger one serves smaller calls.
  */
 size_t spruce_sp24_workspace_bytes(int M, int K, int N);
 

@@ -127,7 +127,10 @@ bool check(const Problem &p, int splits, int out_dtype, const char *name) {
     a.y = y.data();
     a.ws = splits > 1 ? ws.data() : nullptr;
     const unsigned gx = (M + C::BM - 1) / C::BM, gy = (N + C::BN - 1) / C::BN;
-    std::vector<unsigned> counters(gx * gy, 0);
+    // One counter block shared by every emulated call, as one workspace is shared by real calls: each call
+    // must leave the counters it used at zero.
+    static std::vector<unsigned> counters(16384, 0);
+    if ((size_t)gx * gy > counters.size()) return false;
     a.counters = splits > 1 ? counters.data() : nullptr;
     a.M = M;
     a.K = K;
