@@ -140,7 +140,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MIN_BLOCKS) sp24_gemm_kernel(co
         const int kstep0 = st * C::KS;
         const int kvalid = min(C::KS, ksteps_total - kstep0);
         // A: chunk c of a row holds compressed columns [8c, 8c+8) = logical k-step c/2 of the stage.
-#pragma unroll
+#pragma unroll 2  // fully unrolled, the hoisted addresses spill (small16 on sm_90)
         for (int i = tid; i < C::BM * C::A_CPR; i += C::THREADS) {
             const int r = i / C::A_CPR, c = i % C::A_CPR;
             const int grow = m0 + r;
@@ -150,7 +150,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MIN_BLOCKS) sp24_gemm_kernel(co
             }
         }
         // E: per slab, the stage's k-steps are one contiguous run of KS * 128 bytes.
-#pragma unroll
+#pragma unroll 2  // fully unrolled, the hoisted addresses spill (small16 on sm_90)
         for (int i = tid; i < (C::BM / 32) * C::KS * 8; i += C::THREADS) {
             const int s = i / (C::KS * 8), ks = (i / 8) % C::KS, c = i % 8;
             const int gslab = m0 / 32 + s;
@@ -160,7 +160,7 @@ __global__ void __launch_bounds__(C::THREADS, C::MIN_BLOCKS) sp24_gemm_kernel(co
             }
         }
         // B: chunk c of a token row holds logical k [8c, 8c+8) = k-step c/4. Tokens past N read as zeros.
-#pragma unroll
+#pragma unroll 2  // fully unrolled, the hoisted addresses spill (small16 on sm_90)
         for (int i = tid; i < C::BN * C::B_CPR; i += C::THREADS) {
             const int r = i / C::B_CPR, c = i % C::B_CPR;
             const int tok = n0 + r;
