@@ -1,5 +1,6 @@
 package dev.spruce.kernel;
 
+import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
@@ -35,6 +36,18 @@ public interface Backend {
 
     /** Y (N x M): row n is W times row n of X (N x K). */
     void gemm(Matrix w, Matrix x, Matrix y);
+
+    /** y (1 x M) = S (M x K, 2:4 sparse) times x (1 x K). */
+    default void spmv24(Sparse24 s, Matrix x, Matrix y) {
+        Checks.spmv24(s, x, y);
+        throw unsupported(Op.SPMV24, s.valueType());
+    }
+
+    /** Y (N x M): row n is S (M x K, 2:4 sparse) times row n of X (N x K). */
+    default void spmm24(Sparse24 s, Matrix x, Matrix y) {
+        Checks.spmm24(s, x, y);
+        throw unsupported(Op.SPMM24, s.valueType());
+    }
 
     /** Convenience: returns W x for a heap vector. */
     default float[] gemv(Matrix w, float[] x) {

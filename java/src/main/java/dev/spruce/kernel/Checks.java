@@ -1,5 +1,6 @@
 package dev.spruce.kernel;
 
+import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
@@ -63,6 +64,32 @@ public final class Checks {
             throw new IllegalArgumentException("batch mismatch: X has " + x.rows() + " tokens, Y has " + y.rows());
         }
         distinct(x, y);
+    }
+
+    /** Checks y (1 x M) = S (M x K) x (1 x K) for a 2:4 layout. */
+    public static void spmv24(Sparse24 s, Matrix x, Matrix y) {
+        notNull(s, "sparse weights");
+        s.requireOpen();
+        f32(x, "input x");
+        f32(y, "output y");
+        if (x.rows() != 1 || x.cols() != s.cols()) {
+            throw new IllegalArgumentException("spmv24: x must be 1x" + s.cols() + " for weights "
+                    + s.shapeString() + ", got " + x.shapeString());
+        }
+        if (y.rows() != 1 || y.cols() != s.rows()) {
+            throw new IllegalArgumentException("spmv24: y must be 1x" + s.rows() + " for weights "
+                    + s.shapeString() + ", got " + y.shapeString());
+        }
+        distinct(x, y);
+    }
+
+    /** Checks Y (N x M) = rows of X (N x K) times S (M x K, 2:4) transposed. */
+    public static void spmm24(Sparse24 s, Matrix x, Matrix y) {
+        notNull(s, "sparse weights");
+        s.requireOpen();
+        f32(x, "input X");
+        f32(y, "output Y");
+        batch(s.rows(), s.cols(), x, y);
     }
 
     static void distinct(Matrix x, Matrix y) {

@@ -4,6 +4,7 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Checks;
 import dev.spruce.kernel.Op;
 import dev.spruce.kernel.Parallel;
+import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
@@ -48,7 +49,7 @@ public class ScalarBackend implements Backend {
 
     @Override
     public boolean supports(Op op, DType weights) {
-        return op == Op.GEMV || op == Op.GEMM;
+        return op == Op.GEMV || op == Op.GEMM || op == Op.SPMV24 || op == Op.SPMM24;
     }
 
     /** Reads element i of a weight segment as float, whatever its dtype. */
@@ -84,6 +85,48 @@ public class ScalarBackend implements Backend {
                     float acc = 0f;
                     for (int c = 0; c < k; c++) {
                         acc += load(ws, dt, wb + c) * xs.getAtIndex(F32, xb + c);
+                    }
+                    ys.setAtIndex(F32, (long) t * m + r, acc);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void spmv24(Sparse24 s, Matrix x, Matrix y) {
+        Checks.spmv24(s, x, y);
+        spmm24(s, x, y);
+    }
+
+    /**
+     * Reference 2:4 product: for each group, the two stored values times the activations at the positions its
+     * code names, float32 accumulation in increasing k order (the same order as the dense reference).
+     */
+    @Override
+    public void spmm24(Sparse24 s, Matrix x, Matrix y) {
+        Checks.spmm24(s, x, y);
+        final int m = s.rows();
+        final int k = s.cols();
+        final int n = x.rows();
+        final int half = k / 2;
+        final int wpr = Sparse24.wordsPerRow(k);
+        final DType dt = s.valueType();
+        final MemorySegment vs = s.values();
+        final MemorySegment cs = s.codes();
+        final MemorySegment xs = x.segment();
+        final MemorySegment ys = y.segment();
+        Parallel.forRange(m, threads, 16, (r0, r1) -> {
+            for (int t = 0; t < n; t++) {
+                long xb = (long) t * k;
+                for (int r = r0; r < r1; r++) {
+                    long vb = (long) r * half;
+                    long cb = (long) r * wpr;
+                    float acc = 0f;
+                    for (int g = 0; g < k / 4; g++) {
+                        int code = (cs.getAtIndex(U16, cb + g / 4) >>> (4 * (g % 4))) & 0xf;
+                        long xg = xb + 4L * g;
+                        acc += load(vs, dt, vb + 2L * g) * xs.getAtIndex(F32, xg + (code & 3));
+                        acc += load(vs, dt, vb + 2L * g + 1) * xs.getAtIndex(F32, xg + (code >>> 2));
                     }
                     ys.setAtIndex(F32, (long) t * m + r, acc);
                 }

@@ -4,6 +4,7 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Checks;
 import dev.spruce.kernel.Op;
 import dev.spruce.kernel.Parallel;
+import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
@@ -26,6 +27,7 @@ public class VectorBackend implements Backend {
     private final int threads;
     private final DotKernel dot;
     private final TileKernel tile;
+    private final Sparse24VectorOps sparse24;
 
     /**
      * @param vectorBits 0 for the CPU's preferred width, or 128 / 256 / 512 to force one (tests)
@@ -56,6 +58,7 @@ public class VectorBackend implements Backend {
         this.dot = WidthSpecialized.instance(DenseGemv.class, DotKernel.class, b);
         this.tile = WidthSpecialized.instance(DenseGemm.class, TileKernel.class, b);
         this.tileMinTokens = tile.blockTokens() / 2;
+        this.sparse24 = new Sparse24VectorOps(b, threads);
     }
 
     /** Preferred width, default thread count. */
@@ -86,6 +89,9 @@ public class VectorBackend implements Backend {
 
     @Override
     public boolean supports(Op op, DType weights) {
+        if (op == Op.SPMV24 || op == Op.SPMM24) {
+            return Sparse24VectorOps.supports(weights);
+        }
         return (op == Op.GEMV || op == Op.GEMM) && weights != null;
     }
 
@@ -129,5 +135,15 @@ public class VectorBackend implements Backend {
         final float[] xt = PackBuffer.get((long) blocks * nb * k);
         Parallel.forRange(blocks, threads, 1, (b0, b1) -> tile.pack(xs, n, k, xt, b0, b1));
         Parallel.forRange(m, threads, DenseGemm.MR, (r0, r1) -> tile.rows(ws, wt, m, k, xt, n, ys, r0, r1));
+    }
+
+    @Override
+    public void spmv24(Sparse24 s, Matrix x, Matrix y) {
+        sparse24.spmv24(s, x, y);
+    }
+
+    @Override
+    public void spmm24(Sparse24 s, Matrix x, Matrix y) {
+        sparse24.spmm24(s, x, y);
     }
 }

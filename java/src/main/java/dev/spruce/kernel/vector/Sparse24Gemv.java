@@ -1,0 +1,258 @@
+package dev.spruce.kernel.vector;
+
+import dev.spruce.layout.Sparse24;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.nio.ByteOrder;
+
+/**
+ * y = S x for a {@link Sparse24} S and one token (or a few), by selecting activations in registers.
+ *
+ * <p>Why it is fast: it streams only what the layout stores (K/2 values and K/4 four-bit codes per row) and never
+ * materialises indices in memory. One vector of L values covers 2L logical k (L/2 groups) and 2L bits of codes.
+ * Those bits are broadcast to every lane and decoded with one variable shift, an and and an add
+ * (lane i: {@code ((bits >>> 2i) & 3) + 4*(i/2)}), which gives each value's position inside the chunk's 2L
+ * activations; a two-vector {@code selectFrom} (vpermt2d/vpermi2d on AVX-512) then picks the activations. Four
+ * rows share each activation load. For one token K is processed in tiles so the slice of x in use stays in L1
+ * while the values stream (on 4096x11008 the whole 44 KB x would otherwise compete with the weight stream).
+ *
+ * <p>For a few tokens rows are register-blocked 2 rows x 4 tokens: each decoded index vector and each value load
+ * serves 4 tokens and each activation load 2 rows; the weights still stream once, so a small batch stays
+ * memory-bound and keeps the 2:4 saving in bytes. Loaded once per vector width by {@link WidthSpecialized}.
+ */
+final class Sparse24Gemv implements Sparse24DotKernel {
+    private static final int BITS = WidthSpecialized.bits(MethodHandles.lookup());
+    private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
+    private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
+    private static final int L = FS.length();
+    /** Logical k covered by one vector of values. */
+    private static final int CHUNK = 2 * L;
+    /** Lane i: shift 2i (its 2-bit position field) and offset 4*(i/2) (its group's first k in the chunk). */
+    private static final IntVector SHIFTS = IntVector.fromArray(IS, ramp(L, 2, 1), 0);
+    private static final IntVector OFFSETS = IntVector.fromArray(IS, ramp(L, 4, 2), 0);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+    /** Logical k per tile for one token: 4096 k = 16 KB of activations, a third of a 48 KB L1. */
+    static final int K_TILE = 4096;
+
+    Sparse24Gemv() {
+    }
+
+    @Override
+    public String toString() {
+        return "Sparse24Gemv[" + BITS + " bits]";
+    }
+
+    private static int[] ramp(int n, int step, int per) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = step * (i / per);
+        }
+        return a;
+    }
+
+    /** The 2L code bits of chunk c of the row whose codes start at byte {@code rowCodes}. */
+    private static int chunkBits(MemorySegment codes, long rowCodes, int c) {
+        return switch (L) {
+            case 16 -> codes.get(I32, rowCodes + 4L * c);
+            case 8 -> codes.get(U16, rowCodes + 2L * c) & 0xffff;
+            default -> codes.get(ValueLayout.JAVA_BYTE, rowCodes + (long) c * L / 4) & 0xff;
+        };
+    }
+
+    /** Index vector of chunk bits: lane i -> position of value i among the chunk's 2L activations. */
+    private static IntVector decode(int bits) {
+        return IntVector.broadcast(IS, bits).lanewise(VectorOperators.LSHR, SHIFTS).and(3).add(OFFSETS);
+    }
+
+    /** The L values of chunk c as floats: F32 loaded directly, BF16 widened by a 16-bit shift. */
+    private static FloatVector values(boolean bf16, MemorySegment vals, long rowVals, int c) {
+        if (bf16) {
+            return ((IntVector) ShortVector.fromMemorySegment(SS, vals, rowVals + 2L * L * c, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        return FloatVector.fromMemorySegment(FS, vals, rowVals + 4L * L * c, LE);
+    }
+
+    private static FloatVector select(IntVector idx, IntVector x0, IntVector x1) {
+        return idx.selectFrom(x0, x1).reinterpretAsFloats();
+    }
+
+    @Override
+    public void rows(MemorySegment vals, MemorySegment codes, boolean bf16, int m, int k,
+                     MemorySegment x, int n, MemorySegment y, int r0, int r1) {
+        if (n == 1) {
+            oneToken(vals, codes, bf16, k, x, 0, y, 0, r0, r1);
+            return;
+        }
+        int r = r0;
+        for (; r + 2 <= r1; r += 2) {
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                twoRowsFourTokens(vals, codes, bf16, m, k, x, y, r, t);
+            }
+            for (; t < n; t++) {
+                oneToken(vals, codes, bf16, k, x, 4L * k * t, y, 4L * m * t, r, r + 2);
+            }
+        }
+        for (; r < r1; r++) {
+            for (int t = 0; t < n; t++) {
+                oneToken(vals, codes, bf16, k, x, 4L * k * t, y, 4L * m * t, r, r + 1);
+            }
+        }
+    }
+
+    /** Rows [r0, r1) for the token at byte xo of x, results at byte yo of y (y[yo + 4r]). */
+    private static void oneToken(MemorySegment vals, MemorySegment codes, boolean bf16, int k,
+                                 MemorySegment x, long xo, MemorySegment y, long yo, int r0, int r1) {
+        final int chunks = k / CHUNK;
+        final long valRow = (long) (k / 2) * (bf16 ? 2 : 4);
+        final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
+        final int tileChunks = Math.max(1, K_TILE / CHUNK);
+        for (int c0 = 0; c0 < chunks || (c0 == 0 && chunks == 0); c0 += tileChunks) {
+            final int c1 = Math.min(chunks, c0 + tileChunks);
+            final boolean first = c0 == 0;
+            final boolean last = c1 == chunks;
+            int r = r0;
+            for (; r + 4 <= r1; r += 4) {
+                final long v0 = r * valRow;
+                final long q0 = r * codeRow;
+                FloatVector a0 = FloatVector.zero(FS);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int c = c0; c < c1; c++) {
+                    long xc = xo + 4L * CHUNK * c;
+                    IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+                    IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+                    a0 = values(bf16, vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
+                    a1 = values(bf16, vals, v0 + valRow, c)
+                            .fma(select(decode(chunkBits(codes, q0 + codeRow, c)), x0, x1), a1);
+                    a2 = values(bf16, vals, v0 + 2 * valRow, c)
+                            .fma(select(decode(chunkBits(codes, q0 + 2 * codeRow, c)), x0, x1), a2);
+                    a3 = values(bf16, vals, v0 + 3 * valRow, c)
+                            .fma(select(decode(chunkBits(codes, q0 + 3 * codeRow, c)), x0, x1), a3);
+                }
+                finish(y, yo, r, first, last, a0, vals, codes, bf16, k, chunks * CHUNK, x, xo);
+                finish(y, yo, r + 1, first, last, a1, vals, codes, bf16, k, chunks * CHUNK, x, xo);
+                finish(y, yo, r + 2, first, last, a2, vals, codes, bf16, k, chunks * CHUNK, x, xo);
+                finish(y, yo, r + 3, first, last, a3, vals, codes, bf16, k, chunks * CHUNK, x, xo);
+            }
+            for (; r < r1; r++) {
+                final long v0 = r * valRow;
+                final long q0 = r * codeRow;
+                FloatVector a0 = FloatVector.zero(FS);
+                for (int c = c0; c < c1; c++) {
+                    long xc = xo + 4L * CHUNK * c;
+                    IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+                    IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+                    a0 = values(bf16, vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
+                }
+                finish(y, yo, r, first, last, a0, vals, codes, bf16, k, chunks * CHUNK, x, xo);
+            }
+        }
+    }
+
+    /** Rows r, r+1 times tokens t..t+3 over all of K, written to Y. */
+    private static void twoRowsFourTokens(MemorySegment vals, MemorySegment codes, boolean bf16, int m, int k,
+                                          MemorySegment x, MemorySegment y, int r, int t) {
+        final int chunks = k / CHUNK;
+        final long valRow = (long) (k / 2) * (bf16 ? 2 : 4);
+        final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
+        final long xRow = 4L * k;
+        final long va = r * valRow;
+        final long qa = r * codeRow;
+        final long xt = t * xRow;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        for (int c = 0; c < chunks; c++) {
+            IntVector ia = decode(chunkBits(codes, qa, c));
+            IntVector ib = decode(chunkBits(codes, qa + codeRow, c));
+            FloatVector wa = values(bf16, vals, va, c);
+            FloatVector wb = values(bf16, vals, va + valRow, c);
+            long xc = xt + 4L * CHUNK * c;
+            IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+            IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+            a0 = wa.fma(select(ia, x0, x1), a0);
+            b0 = wb.fma(select(ib, x0, x1), b0);
+            x0 = IntVector.fromMemorySegment(IS, x, xc + xRow, LE);
+            x1 = IntVector.fromMemorySegment(IS, x, xc + xRow + 4L * L, LE);
+            a1 = wa.fma(select(ia, x0, x1), a1);
+            b1 = wb.fma(select(ib, x0, x1), b1);
+            x0 = IntVector.fromMemorySegment(IS, x, xc + 2 * xRow, LE);
+            x1 = IntVector.fromMemorySegment(IS, x, xc + 2 * xRow + 4L * L, LE);
+            a2 = wa.fma(select(ia, x0, x1), a2);
+            b2 = wb.fma(select(ib, x0, x1), b2);
+            x0 = IntVector.fromMemorySegment(IS, x, xc + 3 * xRow, LE);
+            x1 = IntVector.fromMemorySegment(IS, x, xc + 3 * xRow + 4L * L, LE);
+            a3 = wa.fma(select(ia, x0, x1), a3);
+            b3 = wb.fma(select(ib, x0, x1), b3);
+        }
+        int kDone = chunks * CHUNK;
+        long ym = 4L * m;
+        finish(y, t * ym, r, true, true, a0, vals, codes, bf16, k, kDone, x, xt);
+        finish(y, (t + 1) * ym, r, true, true, a1, vals, codes, bf16, k, kDone, x, xt + xRow);
+        finish(y, (t + 2) * ym, r, true, true, a2, vals, codes, bf16, k, kDone, x, xt + 2 * xRow);
+        finish(y, (t + 3) * ym, r, true, true, a3, vals, codes, bf16, k, kDone, x, xt + 3 * xRow);
+        finish(y, t * ym, r + 1, true, true, b0, vals, codes, bf16, k, kDone, x, xt);
+        finish(y, (t + 1) * ym, r + 1, true, true, b1, vals, codes, bf16, k, kDone, x, xt + xRow);
+        finish(y, (t + 2) * ym, r + 1, true, true, b2, vals, codes, bf16, k, kDone, x, xt + 2 * xRow);
+        finish(y, (t + 3) * ym, r + 1, true, true, b3, vals, codes, bf16, k, kDone, x, xt + 3 * xRow);
+    }
+
+    /**
+     * Stores (first K tile) or adds a row's partial sum to y[yo + 4r]; on the last tile also adds the groups
+     * beyond the last full chunk (K not a multiple of 2L) in scalar code.
+     */
+    private static void finish(MemorySegment y, long yo, int r, boolean first, boolean last, FloatVector acc,
+                               MemorySegment vals, MemorySegment codes, boolean bf16, int k, int kDone,
+                               MemorySegment x, long xo) {
+        long at = yo + 4L * r;
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        if (!first) {
+            sum += y.get(JF, at);
+        }
+        if (last && kDone < k) {
+            sum += tail(vals, codes, bf16, k, r, kDone, x, xo);
+        }
+        y.set(JF, at, sum);
+    }
+
+    /** Scalar sum over groups kDone/4 .. K/4-1 of row r against the token at byte xo. */
+    private static float tail(MemorySegment vals, MemorySegment codes, boolean bf16, int k, int r, int kDone,
+                              MemorySegment x, long xo) {
+        long vRow = (long) r * (k / 2);
+        long cRow = (long) r * Sparse24.wordsPerRow(k);
+        float acc = 0f;
+        for (int g = kDone / 4; g < k / 4; g++) {
+            int code = (codes.getAtIndex(JS, cRow + g / 4) >>> (4 * (g % 4))) & 0xf;
+            long xg = xo + 16L * g;
+            acc += value(vals, bf16, vRow + 2L * g) * x.get(JF, xg + 4L * (code & 3));
+            acc += value(vals, bf16, vRow + 2L * g + 1) * x.get(JF, xg + 4L * (code >>> 2));
+        }
+        return acc;
+    }
+
+    private static float value(MemorySegment vals, boolean bf16, long i) {
+        return bf16 ? Float.intBitsToFloat((vals.getAtIndex(JS, i) & 0xffff) << 16) : vals.getAtIndex(JF, i);
+    }
+}

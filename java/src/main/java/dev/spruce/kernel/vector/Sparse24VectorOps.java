@@ -1,0 +1,115 @@
+package dev.spruce.kernel.vector;
+
+import dev.spruce.kernel.Checks;
+import dev.spruce.kernel.Op;
+import dev.spruce.kernel.Parallel;
+import dev.spruce.layout.Sparse24;
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The 2:4 products of {@link VectorBackend}: argument checks, the choice between the two kernels and the split of
+ * rows over {@link Parallel}. Holds no Vector API statics; the kernels are width-specialised copies.
+ *
+ * <p>Scheme by batch size n: fewer than {@code blockTokens/2} tokens use {@link Sparse24Gemv} (weights stream
+ * once, activations selected in registers: memory-bound, wins by bytes); more use {@link Sparse24Gemm}
+ * (transposed activation tile, broadcast outer products: compute-bound, wins by skipping half the FMAs).
+ * F32 and BF16 values; F16 values are refused (there is no half-float widening in the Vector API to use here).
+ */
+final class Sparse24VectorOps {
+    /** Logical k per transposed tile: 2048 k x 4L tokens x 4 B = 512 KB at 512 bits, a quarter of a 2 MB L2. */
+    static final int XT_K_TILE = 2048;
+
+    private final int threads;
+    private final Sparse24DotKernel dot;
+    private final Sparse24OuterKernel outer;
+    private final int outerMinTokens;
+
+    Sparse24VectorOps(int bits, int threads) {
+        this.threads = threads;
+        this.dot = WidthSpecialized.instance(Sparse24Gemv.class, Sparse24DotKernel.class, bits);
+        this.outer = WidthSpecialized.instance(Sparse24Gemm.class, Sparse24OuterKernel.class, bits);
+        this.outerMinTokens = Integer.getInteger("spruce.sparse24.outerMinTokens", outer.blockTokens() / 2);
+    }
+
+    static boolean supports(DType values) {
+        return values == DType.F32 || values == DType.BF16;
+    }
+
+    private static void requireValues(Sparse24 s, Op op) {
+        if (!supports(s.valueType())) {
+            throw new UnsupportedOperationException("backend 'vector' does not implement " + op + " for "
+                    + s.valueType() + " weights (F32 and BF16 values only)");
+        }
+    }
+
+    void spmv24(Sparse24 s, Matrix x, Matrix y) {
+        Checks.spmv24(s, x, y);
+        requireValues(s, Op.SPMV24);
+        dots(s, x, y);
+    }
+
+    void spmm24(Sparse24 s, Matrix x, Matrix y) {
+        Checks.spmm24(s, x, y);
+        requireValues(s, Op.SPMM24);
+        if (x.rows() < outerMinTokens) {
+            dots(s, x, y);
+        } else {
+            outers(s, x, y);
+        }
+    }
+
+    private void dots(Sparse24 s, Matrix x, Matrix y) {
+        final MemorySegment vals = s.values();
+        final MemorySegment codes = s.codes();
+        final MemorySegment xs = x.segment();
+        final MemorySegment ys = y.segment();
+        final boolean bf16 = s.valueType() == DType.BF16;
+        final int m = s.rows();
+        final int k = s.cols();
+        final int n = x.rows();
+        Parallel.forRange(m, threads, 16, (r0, r1) -> dot.rows(vals, codes, bf16, m, k, xs, n, ys, r0, r1));
+    }
+
+    private void outers(Sparse24 s, Matrix x, Matrix y) {
+        final MemorySegment vals = s.values();
+        final MemorySegment codes = s.codes();
+        final MemorySegment xs = x.segment();
+        final MemorySegment ys = y.segment();
+        final boolean bf16 = s.valueType() == DType.BF16;
+        final int m = s.rows();
+        final int k = s.cols();
+        final int n = x.rows();
+        final int tb = outer.blockTokens();
+        final float[] xt = new float[Math.min(XT_K_TILE, k) * tb];
+        for (int t0 = 0; t0 < n; t0 += tb) {
+            final int tokens = Math.min(tb, n - t0);
+            for (int k0 = 0; k0 < k; k0 += XT_K_TILE) {
+                final int kt = Math.min(XT_K_TILE, k - k0);
+                transpose(xs, k, t0, tokens, k0, kt, xt, tb);
+                final int ft0 = t0;
+                final int fk0 = k0;
+                Parallel.forRange(m, threads, 16, (r0, r1) ->
+                        outer.rows(vals, codes, bf16, m, k, xt, ft0, tokens, fk0, kt, ys, r0, r1));
+            }
+        }
+    }
+
+    /** xt[kk * tb + j] = X[t0 + j][k0 + kk] for j < tokens; the padding tokens are zero. */
+    private static void transpose(MemorySegment x, int k, int t0, int tokens, int k0, int kt, float[] xt, int tb) {
+        for (int j = 0; j < tb; j++) {
+            if (j < tokens) {
+                long base = ((long) (t0 + j) * k + k0) * 4;
+                for (int kk = 0; kk < kt; kk++) {
+                    xt[kk * tb + j] = x.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, base + 4L * kk);
+                }
+            } else {
+                for (int kk = 0; kk < kt; kk++) {
+                    xt[kk * tb + j] = 0f;
+                }
+            }
+        }
+    }
+}
