@@ -38,8 +38,7 @@ if ! { cmake -S "$ROOT/cmake" -B "$BUILD" -DCMAKE_CUDA_COMPILER="$NVCC" -DSPRUCE
   exit 1
 fi
 
-# Keep the per-kernel ptxas report of the last build that compiled CUDA code (an up-to-date build prints none).
-if grep -q "ptxas info" "$LOG"; then
-  bash "$ROOT/scripts/ptxas-report.sh" "$LOG" > "$OUT/ptxas-report.txt"
-fi
+# Per-kernel ptxas report over every .cu file (each object keeps its own log, see scripts/nvcc-capture.sh).
+find "$BUILD" -name '*.ptxas.log' | sort | xargs -r cat > "$OUT/ptxas-all.log"
+bash "$ROOT/scripts/ptxas-report.sh" "$OUT/ptxas-all.log" > "$OUT/ptxas-report.txt"
 printf 'javacpp.skip=false\nspruce.cuda.built=true\n' > "$PROPS"
