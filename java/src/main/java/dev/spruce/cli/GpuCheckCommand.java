@@ -203,7 +203,7 @@ public final class GpuCheckCommand implements Callable<Integer> {
                 cmd.add("-D" + key + "=" + System.getProperty(key));
             }
         }
-        cmd.addAll(List.of("-Dspruce.home=" + home, "-jar", console.toString(), "execute", "--disable-banner",
+        cmd.addAll(List.of("-Dspruce.home=" + home, "-jar", console.toString(), "execute", "--disable-banner", "--disable-ansi-colors",
                 "--details=tree", "--fail-if-no-tests", "--class-path", String.join(File.pathSeparator, cp),
                 "--select-package", "dev.spruce.cuda", "--select-package", "dev.spruce.kernel.cuda"));
         Process p = new ProcessBuilder(cmd).inheritIO().start();
