@@ -146,7 +146,7 @@ public final class BenchCommand implements Callable<Integer> {
         c.add("-p");
         c.add("dtype=" + dtypes);
         String[] timing = full ? new String[] {"-wi", "3", "-w", "1s", "-i", "5", "-r", "1s", "-f", "1"}
-                : new String[] {"-wi", "2", "-w", "500ms", "-i", "3", "-r", "500ms", "-f", "1"};
+                : new String[] {"-wi", "3", "-w", "1s", "-i", "3", "-r", "1s", "-f", "1"};
         c.addAll(List.of(timing));
         c.add("-rf");
         c.add("json");

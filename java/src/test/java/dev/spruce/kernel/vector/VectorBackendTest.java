@@ -33,7 +33,8 @@ class VectorBackendTest {
         List<Integer> w = new ArrayList<>();
         w.add(0);
         for (int b : new int[] {128, 256, 512}) {
-            if (b <= VectorConstants.PREFERRED_BITS) {
+            // The preferred width forced by number is the same kernel class as 0: test it once.
+            if (b < VectorConstants.PREFERRED_BITS) {
                 w.add(b);
             }
         }
