@@ -24,10 +24,10 @@ import java.util.concurrent.Callable;
  * so new kernels' benchmarks show up next to dense and OpenBLAS without changes here.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Run the JMH kernel benchmarks (a short subset by default) and print GFLOP/s, GB/s and the",
-                "ratios to OpenBLAS and to the dense Vector kernel.",
-                "OpenBLAS runs with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment by default,",
-                "so it picks its own best kernel for this CPU; --openblas-env=machine keeps them as set."})
+        description = {"Run the JMH kernel benchmarks (a short subset by default) and print time, GFLOP/s, GB/s "
+                + "and the ratios to OpenBLAS and to the dense Vector kernel.",
+                "OpenBLAS runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment by default, "
+                + "so it picks its own kernel for this CPU; --openblas-env=machine keeps them."})
 public final class BenchCommand implements Callable<Integer> {
     static final String QUICK_SHAPES = "4096x4096";
     static final String FULL_SHAPES = "4096x4096,11008x4096,4096x11008,2304x768,768x768,3072x768,768x3072,"
@@ -35,6 +35,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--full", description = "All standard shapes and batches, longer iterations (takes hours).")
     boolean full;
+
+    @Option(names = "--quick", description = "The short subset (the default): 4096x4096, batches 1,32,256, 3 x 1 s iterations.")
+    boolean quick;
 
     @Option(names = "--shapes", description = "Comma-separated MxK shapes (default 4096x4096 quick, all standard with --full).")
     String shapes;
@@ -68,6 +71,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (quick && full) {
+            throw new IllegalArgumentException("--quick and --full exclude each other");
+        }
         if (from != null) {
             System.out.print(BenchTable.format(BenchTable.rows(Files.readString(from))));
             return 0;
