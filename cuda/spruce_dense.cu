@@ -17,6 +17,7 @@ constexpr int BN = 64;      // tokens per block
 constexpr int BK = 16;      // k per shared-memory stage
 constexpr int THREADS = 256;  // 16 x 16 threads, each computing a 4 x 4 micro-tile
 constexpr int PAD = 4;      // keeps float4 alignment while shifting rows across banks
+static_assert(BM == BN && BM * BK == 4 * THREADS, "tile loader assumes 64 x 16 tiles and 256 threads");
 
 template <typename T> __device__ __forceinline__ float to_f32(T v);
 template <> __device__ __forceinline__ float to_f32<float>(float v) { return v; }
@@ -40,19 +41,20 @@ dense_gemm_tiled(const TW* __restrict__ w, const float* __restrict__ x, float* _
     const int m0 = blockIdx.x * BM;
     const int n0 = blockIdx.y * BN;
 
-    // Tile loader mapping: 64 rows x 16 k = 256 threads x 4 consecutive k each.
-    const int lr = tid / 4;
-    const int lk = (tid % 4) * 4;
-
     float acc[4][4] = {};
     for (int kb = 0; kb < k; kb += BK) {
-        const int gm = m0 + lr;
-        const int gn = n0 + lr;
+        // Tile load: element e of the 64 x 16 tile is row e / 16, k e % 16, so 16 consecutive threads read
+        // 16 consecutive k of one row (coalesced); 4 rounds of 256 threads cover the 1024 elements.
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
-            const int gk = kb + lk + i;
-            ws[lk + i][lr] = (gm < m && gk < k) ? to_f32(w[(size_t)gm * k + gk]) : 0.0f;
-            xs[lk + i][lr] = (gn < n && gk < k) ? x[(size_t)gn * k + gk] : 0.0f;
+            const int e = tid + i * THREADS;
+            const int r = e / BK;
+            const int kk = e % BK;
+            const int gk = kb + kk;
+            const int gm = m0 + r;
+            const int gn = n0 + r;
+            ws[kk][r] = (gm < m && gk < k) ? to_f32(w[(size_t)gm * k + gk]) : 0.0f;
+            xs[kk][r] = (gn < n && gk < k) ? x[(size_t)gn * k + gk] : 0.0f;
         }
         __syncthreads();
 #pragma unroll

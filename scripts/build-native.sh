@@ -30,6 +30,10 @@ command -v cmake >/dev/null || skip "no cmake on PATH"
 BUILD="$OUT/cmake-build"
 LOG="$OUT/cmake-build.log"
 mkdir -p "$BUILD" "$OUT/lib"
+# An object compiled before its ptxas log was kept (older build dir) is rebuilt so the report stays complete.
+if [ -d "$BUILD" ]; then
+  find "$BUILD" -name '*.cu.o' | while read -r o; do [ -f "$o.ptxas.log" ] || rm -f "$o"; done
+fi
 if ! { cmake -S "$ROOT/cmake" -B "$BUILD" -DCMAKE_CUDA_COMPILER="$NVCC" -DSPRUCE_OUTPUT_DIR="$OUT/lib" \
          -DCMAKE_BUILD_TYPE=Release >"$LOG" 2>&1 &&
        cmake --build "$BUILD" -j "$(nproc 2>/dev/null || echo 2)" >>"$LOG" 2>&1; }; then
@@ -38,8 +42,7 @@ if ! { cmake -S "$ROOT/cmake" -B "$BUILD" -DCMAKE_CUDA_COMPILER="$NVCC" -DSPRUCE
   exit 1
 fi
 
-# Keep the per-kernel ptxas report of the last build that compiled CUDA code (an up-to-date build prints none).
-if grep -q "ptxas info" "$LOG"; then
-  bash "$ROOT/scripts/ptxas-report.sh" "$LOG" > "$OUT/ptxas-report.txt"
-fi
+# Per-kernel ptxas report over every .cu file (each object keeps its own log, see scripts/nvcc-capture.sh).
+find "$BUILD" -name '*.ptxas.log' | sort | xargs -r cat > "$OUT/ptxas-all.log"
+bash "$ROOT/scripts/ptxas-report.sh" "$OUT/ptxas-all.log" > "$OUT/ptxas-report.txt"
 printf 'javacpp.skip=false\nspruce.cuda.built=true\n' > "$PROPS"

@@ -195,10 +195,17 @@ public final class GpuCheckCommand implements Callable<Integer> {
         }
         cp.add(testClasses.toString());
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Dspruce.home=" + home, "-jar", console.toString(), "execute", "--disable-banner",
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED"));
+        // pass on Spruce and JavaCPP settings (spruce.home, spruce.threads, org.bytedeco.javacpp.cachedir, ...)
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith("spruce.") || key.startsWith("org.bytedeco.")) {
+                cmd.add("-D" + key + "=" + System.getProperty(key));
+            }
+        }
+        cmd.addAll(List.of("-Dspruce.home=" + home, "-jar", console.toString(), "execute", "--disable-banner", "--disable-ansi-colors",
                 "--details=tree", "--fail-if-no-tests", "--class-path", String.join(File.pathSeparator, cp),
-                "--select-package", "dev.spruce.cuda", "--select-package", "dev.spruce.kernel.cuda");
+                "--select-package", "dev.spruce.cuda", "--select-package", "dev.spruce.kernel.cuda"));
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         return p.waitFor();
     }
