@@ -161,9 +161,9 @@ class VectorBackendTest {
             assertMessage(IllegalStateException.class, "closed", () -> vb.gemv(closed, x1, y1));
             assertMessage(IllegalStateException.class, "closed", () -> vb.gemm(w, x, closedCopy(y)));
             // An op this backend lacks is refused by name.
-            assertTrue(!vb.supports(Op.SPMV24, DType.F32));
-            UnsupportedOperationException u = vb.unsupported(Op.SPMV24, DType.F32);
-            assertTrue(u.getMessage().contains("vector") && u.getMessage().contains("SPMV24"), u.getMessage());
+            assertTrue(!vb.supports(Op.BLOCK_SPMM, DType.F32));
+            UnsupportedOperationException u = vb.unsupported(Op.BLOCK_SPMM, DType.F32);
+            assertTrue(u.getMessage().contains("vector") && u.getMessage().contains("BLOCK_SPMM"), u.getMessage());
         }
     }
 
