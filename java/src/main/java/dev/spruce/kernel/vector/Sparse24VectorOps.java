@@ -19,8 +19,8 @@ import java.lang.foreign.MemorySegment;
  * F32 and BF16 values; F16 values are refused (there is no half-float widening in the Vector API to use here).
  */
 final class Sparse24VectorOps {
-    /** Logical k per transposed tile: 2048 k x 4L tokens x 4 B = 512 KB at 512 bits, a quarter of a 2 MB L2. */
-    static final int XT_K_TILE = 2048;
+    /** Logical k per transposed tile: 1024 k x 8L tokens x 4 B = 512 KB at 512 bits, a quarter of a 2 MB L2. */
+    static final int XT_K_TILE = 1024;
 
     private final int threads;
     private final Sparse24DotKernel dot;
