@@ -12,20 +12,23 @@ import java.lang.invoke.MethodHandles;
 /**
  * Y = S X for a {@link Sparse24} S and many tokens: broadcast outer products over a transposed activation tile.
  *
- * <p>The driver ({@link Sparse24VectorOps}) transposes a block of 8L tokens (L = float lanes) into XT, k-major,
- * K tiled to stay in L2. For each weight row this kernel first decodes the row's codes for the tile into a small
- * list of (XT row offset, value) pairs (scalar work, once per row and tile, shared by all 8L tokens); then every
- * kept value is broadcast once and multiplies all 8L tokens with 8 FMAs whose activation operand is one
- * contiguous load of XT at the row its code names. The dropped half of W costs nothing at all, so this does half
- * the FMAs of a dense GEMM, which is what a compute-bound batch needs; 8 independent accumulators hide the FMA
- * latency. Loaded once per vector width by {@link WidthSpecialized}.
+ * <p>The driver ({@link Sparse24VectorOps}) transposes a block of 8L tokens (L = float lanes) into XT, k-major.
+ * This kernel walks K in tiles of 64 logical k, so the XT slice in use (64 x 8L floats = 32 KB at 512 bits) stays
+ * in L1 while a block of rows streams past it. Per row and tile it first decodes the codes into a short list of
+ * (XT offset, value) pairs (scalar work shared by all 8L tokens), then broadcasts each kept value once and
+ * multiplies it into 8 accumulator vectors (8L tokens, 8 independent FMA chains) whose activation operand is one
+ * contiguous L1 load at the row the code names. The dropped half of W costs nothing at all: half the FMAs of a
+ * dense GEMM, which is what a compute-bound batch needs. Partial sums live in the driver's per-row-block
+ * accumulator (L1-sized) between tiles. Loaded once per vector width by {@link WidthSpecialized}.
  */
 final class Sparse24Gemm implements Sparse24OuterKernel {
     private static final int BITS = WidthSpecialized.bits(MethodHandles.lookup());
     private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
     private static final int L = FS.length();
-    /** Tokens per transposed tile: 8 accumulator vectors per row. */
+    /** Tokens per transposed block: 8 accumulator vectors per row. */
     private static final int TB = 8 * L;
+    /** Logical k per tile: 64 k x TB tokens x 4 B = 32 KB of XT at 512 bits (16 KB at 256). */
+    private static final int KT = 64;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT;
 
@@ -43,16 +46,19 @@ final class Sparse24Gemm implements Sparse24OuterKernel {
     }
 
     @Override
-    public void rows(MemorySegment vals, MemorySegment codes, boolean bf16, int m, int k, float[] xt,
-                     int t0, int tokens, int k0, int kt, MemorySegment y, int r0, int r1) {
+    public int kTile() {
+        return KT;
+    }
+
+    @Override
+    public void tile(MemorySegment vals, MemorySegment codes, boolean bf16, int k, float[] xt, int k0, int kt,
+                     float[] acc, int r0, int r1) {
         final int kept = kt / 2;
-        final int[] off = new int[kept];
-        final float[] w = new float[kept];
-        final float[] out = new float[TB];
+        final int[] offA = new int[kept];
+        final float[] wA = new float[kept];
         for (int r = r0; r < r1; r++) {
-            decode(vals, codes, bf16, k, r, k0, kt, off, w);
-            accumulate(xt, off, w, kept, out);
-            emit(y, m, r, t0, tokens, k0 == 0, out);
+            decode(vals, codes, bf16, k, r, k0, kt, offA, wA);
+            oneRow(xt, offA, wA, kept, acc, (r - r0) * TB);
         }
     }
 
@@ -66,8 +72,9 @@ final class Sparse24Gemm implements Sparse24OuterKernel {
         for (int j = 0; j < groups; j++) {
             int g = g0 + j;
             int code = (codes.getAtIndex(U16, cRow + (g >>> 2)) >>> ((g & 3) << 2)) & 0xf;
-            off[2 * j] = (4 * j + (code & 3)) * TB;
-            off[2 * j + 1] = (4 * j + (code >>> 2)) * TB;
+            int base = (k0 + 4 * j) * TB;
+            off[2 * j] = base + (code & 3) * TB;
+            off[2 * j + 1] = base + (code >>> 2) * TB;
         }
         if (bf16) {
             for (int i = 0; i < 2 * groups; i++) {
@@ -78,16 +85,15 @@ final class Sparse24Gemm implements Sparse24OuterKernel {
         }
     }
 
-    /** out[0..TB) = sum over kept values i of w[i] * XT[off[i] .. off[i] + TB). */
-    private static void accumulate(float[] xt, int[] off, float[] w, int kept, float[] out) {
-        FloatVector a0 = FloatVector.zero(FS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector a4 = a0;
-        FloatVector a5 = a0;
-        FloatVector a6 = a0;
-        FloatVector a7 = a0;
+    private static void oneRow(float[] xt, int[] off, float[] w, int kept, float[] acc, int at) {
+        FloatVector a0 = FloatVector.fromArray(FS, acc, at);
+        FloatVector a1 = FloatVector.fromArray(FS, acc, at + L);
+        FloatVector a2 = FloatVector.fromArray(FS, acc, at + 2 * L);
+        FloatVector a3 = FloatVector.fromArray(FS, acc, at + 3 * L);
+        FloatVector a4 = FloatVector.fromArray(FS, acc, at + 4 * L);
+        FloatVector a5 = FloatVector.fromArray(FS, acc, at + 5 * L);
+        FloatVector a6 = FloatVector.fromArray(FS, acc, at + 6 * L);
+        FloatVector a7 = FloatVector.fromArray(FS, acc, at + 7 * L);
         for (int i = 0; i < kept; i++) {
             int p = off[i];
             FloatVector v = FloatVector.broadcast(FS, w[i]);
@@ -100,21 +106,13 @@ final class Sparse24Gemm implements Sparse24OuterKernel {
             a6 = v.fma(FloatVector.fromArray(FS, xt, p + 6 * L), a6);
             a7 = v.fma(FloatVector.fromArray(FS, xt, p + 7 * L), a7);
         }
-        a0.intoArray(out, 0);
-        a1.intoArray(out, L);
-        a2.intoArray(out, 2 * L);
-        a3.intoArray(out, 3 * L);
-        a4.intoArray(out, 4 * L);
-        a5.intoArray(out, 5 * L);
-        a6.intoArray(out, 6 * L);
-        a7.intoArray(out, 7 * L);
-    }
-
-    /** Writes (first K tile) or adds the token sums of row r into column r of Y. */
-    private static void emit(MemorySegment y, int m, int r, int t0, int tokens, boolean first, float[] out) {
-        for (int j = 0; j < tokens; j++) {
-            long i = (long) (t0 + j) * m + r;
-            y.setAtIndex(F32, i, first ? out[j] : y.getAtIndex(F32, i) + out[j]);
-        }
+        a0.intoArray(acc, at);
+        a1.intoArray(acc, at + L);
+        a2.intoArray(acc, at + 2 * L);
+        a3.intoArray(acc, at + 3 * L);
+        a4.intoArray(acc, at + 4 * L);
+        a5.intoArray(acc, at + 5 * L);
+        a6.intoArray(acc, at + 6 * L);
+        a7.intoArray(acc, at + 7 * L);
     }
 }
