@@ -1,0 +1,327 @@
+package dev.spruce.model;
+
+import dev.spruce.kernel.Parallel;
+import dev.spruce.model.tokenizer.TokenBatch;
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * A BERT encoder with mean pooling and L2 normalisation (the sentence-transformers recipe), whose six
+ * projections per layer are pluggable {@link Linear}s.
+ *
+ * <p>The forward packs the real tokens of a batch into one matrix (no padding rows), so every Linear
+ * multiplies only real tokens and attention runs per sentence over that sentence's rows; this is exactly
+ * what a padded forward with an additive -inf mask computes, minus the wasted work.
+ */
+public final class BertModel implements AutoCloseable {
+
+    /** One encoder layer: attention projections, attention output, feed-forward in and out, two LayerNorms. */
+    public record Layer(Linear query, Linear key, Linear value, Linear attentionOutput,
+                        Linear intermediate, Linear output, LayerNorm attentionNorm, LayerNorm outputNorm) {
+        public List<Linear> linears() {
+            return List.of(query, key, value, attentionOutput, intermediate, output);
+        }
+
+        Layer map(UnaryOperator<Linear> f) {
+            return new Layer(f.apply(query), f.apply(key), f.apply(value), f.apply(attentionOutput),
+                    f.apply(intermediate), f.apply(output), attentionNorm, outputNorm);
+        }
+    }
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+
+    private final BertConfig config;
+    private final float[] wordEmbeddings;     // vocab x hidden
+    private final float[] positionEmbeddings; // maxPositions x hidden
+    private final float[] typeEmbeddings;     // types x hidden, or null
+    private final LayerNorm embeddingNorm;
+    private final List<Layer> layers;
+    private final Set<Linear> owned;          // the Linears this instance closes
+    private final float attentionScale;
+    private final int threads;
+
+    BertModel(BertConfig config, float[] wordEmbeddings, float[] positionEmbeddings, float[] typeEmbeddings,
+              LayerNorm embeddingNorm, List<Layer> layers, Set<Linear> owned, float attentionScale) {
+        this.config = config;
+        this.wordEmbeddings = wordEmbeddings;
+        this.positionEmbeddings = positionEmbeddings;
+        this.typeEmbeddings = typeEmbeddings;
+        this.embeddingNorm = embeddingNorm;
+        this.layers = List.copyOf(layers);
+        this.owned = owned;
+        this.attentionScale = attentionScale;
+        this.threads = Parallel.defaultThreadCount();
+        for (Layer l : layers) {
+            check(l.query(), config.hiddenSize(), config.hiddenSize());
+            check(l.key(), config.hiddenSize(), config.hiddenSize());
+            check(l.value(), config.hiddenSize(), config.hiddenSize());
+            check(l.attentionOutput(), config.hiddenSize(), config.hiddenSize());
+            check(l.intermediate(), config.hiddenSize(), config.intermediateSize());
+            check(l.output(), config.intermediateSize(), config.hiddenSize());
+        }
+    }
+
+    private static void check(Linear l, int in, int out) {
+        if (l.inFeatures() != in || l.outFeatures() != out) {
+            throw new IllegalArgumentException("layer " + l.name() + " is " + l.inFeatures() + " -> "
+                    + l.outFeatures() + ", the model needs " + in + " -> " + out);
+        }
+    }
+
+    public BertConfig config() {
+        return config;
+    }
+
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    /** Every Linear in forward order (query, key, value, attention output, intermediate, output per layer). */
+    public List<Linear> linears() {
+        List<Linear> all = new ArrayList<>();
+        for (Layer l : layers) {
+            all.addAll(l.linears());
+        }
+        return all;
+    }
+
+    /**
+     * A model sharing this one's embeddings and norms, with each Linear replaced by {@code replace.apply(it)}
+     * (return the argument to keep it). The new model owns, and closes, only the Linears it did not share.
+     */
+    public BertModel withLinears(UnaryOperator<Linear> replace) {
+        Set<Linear> mine = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Linear> existing = Collections.newSetFromMap(new IdentityHashMap<>());
+        existing.addAll(linears());
+        List<Layer> mapped = new ArrayList<>();
+        for (Layer l : layers) {
+            Layer m = l.map(replace);
+            for (Linear lin : m.linears()) {
+                if (!existing.contains(lin)) {
+                    mine.add(lin);
+                }
+            }
+            mapped.add(m);
+        }
+        return new BertModel(config, wordEmbeddings, positionEmbeddings, typeEmbeddings, embeddingNorm, mapped,
+                mine, attentionScale);
+    }
+
+    /** Sentence embeddings (mean-pooled over real tokens, L2-normalised), one row per sentence. */
+    public float[][] embed(TokenBatch batch) {
+        return embed(batch, null);
+    }
+
+    /** As {@link #embed(TokenBatch)}, reporting every Linear's input to {@code tap} (may be null). */
+    public float[][] embed(TokenBatch batch, LinearTap tap) {
+        float[] h = hiddenStates(batch, tap);
+        int hid = config.hiddenSize();
+        float[][] out = new float[batch.batch()][hid];
+        int off = 0;
+        for (int b = 0; b < batch.batch(); b++) {
+            int len = batch.lengths()[b];
+            float[] e = out[b];
+            for (int t = 0; t < len; t++) {
+                int base = (off + t) * hid;
+                for (int c = 0; c < hid; c++) {
+                    e[c] += h[base + c];
+                }
+            }
+            double norm = 0;
+            for (int c = 0; c < hid; c++) {
+                e[c] /= len;
+                norm += (double) e[c] * e[c];
+            }
+            float inv = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
+            for (int c = 0; c < hid; c++) {
+                e[c] *= inv;
+            }
+            off += len;
+        }
+        return out;
+    }
+
+    /**
+     * The last hidden states of the real tokens, packed: sentence after sentence, row-major
+     * [{@code batch.realTokens()} x hidden]. This is ONNX's last_hidden_state without the padding rows.
+     */
+    public float[] hiddenStates(TokenBatch batch, LinearTap tap) {
+        final int hid = config.hiddenSize();
+        final int inter = config.intermediateSize();
+        final int n = batch.realTokens();
+        final int[] offsets = new int[batch.batch() + 1];
+        for (int b = 0; b < batch.batch(); b++) {
+            if (batch.lengths()[b] > config.maxPositions()) {
+                throw new IllegalArgumentException("sentence " + b + " has " + batch.lengths()[b]
+                        + " tokens, the model takes at most " + config.maxPositions());
+            }
+            offsets[b + 1] = offsets[b] + batch.lengths()[b];
+        }
+        float[] h = embeddings(batch, offsets);
+        float[] q = new float[n * hid];
+        float[] k = new float[n * hid];
+        float[] v = new float[n * hid];
+        float[] ctx = new float[n * hid];
+        float[] f = new float[n * inter];
+        try (Matrix hm = Matrix.allocate(n, hid, DType.F32);
+             Matrix qm = Matrix.allocate(n, hid, DType.F32);
+             Matrix km = Matrix.allocate(n, hid, DType.F32);
+             Matrix vm = Matrix.allocate(n, hid, DType.F32);
+             Matrix fm = Matrix.allocate(n, inter, DType.F32)) {
+            for (Layer layer : layers) {
+                put(h, hm);
+                run(layer.query(), hm, qm, tap);
+                run(layer.key(), hm, km, tap);
+                run(layer.value(), hm, vm, tap);
+                take(qm, q);
+                take(km, k);
+                take(vm, v);
+                attention(batch, offsets, q, k, v, ctx);
+                put(ctx, qm);
+                run(layer.attentionOutput(), qm, km, tap);
+                addAndNormalize(km, h, layer.attentionNorm(), n);
+                put(h, hm);
+                run(layer.intermediate(), hm, fm, tap);
+                take(fm, f);
+                Parallel.forRange(n, threads, 4, (r0, r1) -> config.activation().apply(f, r0 * inter, r1 * inter));
+                put(f, fm);
+                run(layer.output(), fm, km, tap);
+                addAndNormalize(km, h, layer.outputNorm(), n);
+            }
+        }
+        return h;
+    }
+
+    private static void run(Linear l, Matrix x, Matrix y, LinearTap tap) {
+        if (tap != null) {
+            tap.observe(l.name(), x);
+        }
+        l.forward(x, y);
+    }
+
+    /** h = LayerNorm(h + y), y read from the matrix. */
+    private void addAndNormalize(Matrix y, float[] h, LayerNorm norm, int n) {
+        int hid = config.hiddenSize();
+        MemorySegment s = y.segment();
+        Parallel.forRange(n, threads, 8, (r0, r1) -> {
+            for (int i = r0 * hid, e = r1 * hid; i < e; i++) {
+                h[i] += s.getAtIndex(F32, i);
+            }
+            norm.apply(h, r0, r1);
+        });
+    }
+
+    private float[] embeddings(TokenBatch batch, int[] offsets) {
+        int hid = config.hiddenSize();
+        float[] h = new float[offsets[batch.batch()] * hid];
+        for (int b = 0; b < batch.batch(); b++) {
+            for (int t = 0; t < batch.lengths()[b]; t++) {
+                int id = batch.ids()[b * batch.seqLen() + t];
+                int type = batch.typeIds()[b * batch.seqLen() + t];
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " outside the vocabulary of "
+                            + config.vocabSize());
+                }
+                if (type != 0 && (typeEmbeddings == null || type >= config.typeVocabSize() || type < 0)) {
+                    throw new IllegalArgumentException("token type " + type + " not in this model");
+                }
+                int dst = (offsets[b] + t) * hid;
+                int w = id * hid;
+                int p = t * hid;
+                for (int c = 0; c < hid; c++) {
+                    float x = wordEmbeddings[w + c];
+                    if (typeEmbeddings != null) {
+                        x += typeEmbeddings[type * hid + c];
+                    }
+                    h[dst + c] = x + positionEmbeddings[p + c];
+                }
+            }
+        }
+        embeddingNorm.apply(h, 0, offsets[batch.batch()]);
+        return h;
+    }
+
+    /** Multi-head self-attention per sentence and head over the packed rows; ctx gets the heads side by side. */
+    private void attention(TokenBatch batch, int[] offsets, float[] q, float[] k, float[] v, float[] ctx) {
+        final int hid = config.hiddenSize();
+        final int heads = config.heads();
+        final int d = config.headDim();
+        final float scale = attentionScale;
+        Parallel.forRange(batch.batch() * heads, threads, 1, (t0, t1) -> {
+            int maxLen = batch.seqLen();
+            float[] scores = new float[maxLen];
+            float[] kt = new float[d * maxLen];   // this head's keys transposed: kt[c * len + j]
+            for (int task = t0; task < t1; task++) {
+                int b = task / heads;
+                int col = (task % heads) * d;
+                int off = offsets[b];
+                int len = batch.lengths()[b];
+                for (int j = 0; j < len; j++) {
+                    int kj = (off + j) * hid + col;
+                    for (int c = 0; c < d; c++) {
+                        kt[c * len + j] = k[kj + c];
+                    }
+                }
+                for (int i = 0; i < len; i++) {
+                    int qi = (off + i) * hid + col;
+                    // scores = q_i K^T, accumulated column by column so the inner loop runs over keys
+                    // (vectorisable) instead of being a float reduction (which C2 keeps scalar).
+                    java.util.Arrays.fill(scores, 0, len, 0f);
+                    for (int c = 0; c < d; c++) {
+                        float qc = q[qi + c];
+                        int base = c * len;
+                        for (int j = 0; j < len; j++) {
+                            scores[j] += qc * kt[base + j];
+                        }
+                    }
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < len; j++) {
+                        scores[j] /= scale;
+                        max = Math.max(max, scores[j]);
+                    }
+                    float sum = 0f;
+                    for (int j = 0; j < len; j++) {
+                        float e = (float) Math.exp(scores[j] - max);
+                        scores[j] = e;
+                        sum += e;
+                    }
+                    float inv = 1f / sum;
+                    int ci = (off + i) * hid + col;
+                    java.util.Arrays.fill(ctx, ci, ci + d, 0f);
+                    for (int j = 0; j < len; j++) {
+                        float p = scores[j] * inv;
+                        int vj = (off + j) * hid + col;
+                        for (int c = 0; c < d; c++) {
+                            ctx[ci + c] += p * v[vj + c];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private static void put(float[] a, Matrix m) {
+        MemorySegment.copy(a, 0, m.segment(), F32, 0, a.length);
+    }
+
+    private static void take(Matrix m, float[] a) {
+        MemorySegment.copy(m.segment(), F32, 0, a, 0, a.length);
+    }
+
+    /** Frees the Linears this model owns (not those it shares with the model it was derived from). */
+    @Override
+    public void close() {
+        for (Linear l : owned) {
+            l.close();
+        }
+    }
+}
