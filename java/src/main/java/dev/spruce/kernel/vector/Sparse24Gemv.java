@@ -47,7 +47,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static final int EB_F32 = 4;
     private static final int EB_BF16 = 2;
     /** Logical k per tile for one token: 4096 k = 16 KB of activations, a third of a 48 KB L1. */
-    static final int K_TILE = 4096;
+    static final int K_TILE = Integer.getInteger("spruce.sparse24.gemvKTile", 4096);
 
     Sparse24Gemv() {
     }
