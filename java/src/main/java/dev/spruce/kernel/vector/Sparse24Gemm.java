@@ -27,8 +27,11 @@ final class Sparse24Gemm implements Sparse24OuterKernel {
     private static final int L = FS.length();
     /** Tokens per transposed block: 8 accumulator vectors per row. */
     private static final int TB = 8 * L;
-    /** Logical k per tile: 64 k x TB tokens x 4 B = 32 KB of XT at 512 bits (16 KB at 256). */
-    private static final int KT = 64;
+    /**
+     * Logical k per tile: 64 k x TB tokens x 4 B = 32 KB of XT at 512 bits (16 KB at 256); 128 (64 KB, past L1)
+     * measured twice as slow. Override with -Dspruce.sparse24.outerKTile (a multiple of 16) for tuning.
+     */
+    private static final int KT = Math.max(16, Integer.getInteger("spruce.sparse24.outerKTile", 64) / 16 * 16);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT;
 
@@ -69,19 +72,26 @@ final class Sparse24Gemm implements Sparse24OuterKernel {
         final long cRow = (long) r * Sparse24.wordsPerRow(k);
         final int g0 = k0 / 4;
         final int groups = kt / 4;
-        for (int j = 0; j < groups; j++) {
-            int g = g0 + j;
-            int code = (codes.getAtIndex(U16, cRow + (g >>> 2)) >>> ((g & 3) << 2)) & 0xf;
-            int base = (k0 + 4 * j) * TB;
-            off[2 * j] = base + (code & 3) * TB;
-            off[2 * j + 1] = base + (code >>> 2) * TB;
+        // k0 and kt are multiples of 16 except at the end of K, so whole code words are read at once.
+        for (int j = 0; j < groups; j += 4) {
+            int word = codes.getAtIndex(U16, cRow + ((g0 + j) >>> 2)) & 0xffff;
+            int n = Math.min(4, groups - j);
+            for (int q = 0; q < n; q++) {
+                int code = (word >>> (4 * q)) & 0xf;
+                int base = (k0 + 4 * (j + q)) * TB;
+                off[2 * (j + q)] = base + (code & 3) * TB;
+                off[2 * (j + q) + 1] = base + (code >>> 2) * TB;
+            }
         }
+        final long v0 = vRow + k0 / 2;
         if (bf16) {
             for (int i = 0; i < 2 * groups; i++) {
-                w[i] = Float.intBitsToFloat((vals.getAtIndex(U16, vRow + k0 / 2 + i) & 0xffff) << 16);
+                w[i] = Float.intBitsToFloat((vals.getAtIndex(U16, v0 + i) & 0xffff) << 16);
             }
         } else {
-            MemorySegment.copy(vals, F32, 4L * (vRow + k0 / 2), w, 0, 2 * groups);
+            for (int i = 0; i < 2 * groups; i++) {
+                w[i] = vals.getAtIndex(F32, v0 + i);
+            }
         }
     }
 
