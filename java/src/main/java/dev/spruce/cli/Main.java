@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code spruce} command line. */
 @Command(name = "spruce", mixinStandardHelpOptions = true, version = "spruce 0.1.0",
         description = "Prune neural-network weights into hardware-friendly sparse layouts and run them fast.",
-        subcommands = {InfoCommand.class, GpuCheckCommand.class})
+        subcommands = {InfoCommand.class, BenchCommand.class, GpuCheckCommand.class})
 public final class Main implements Runnable {
 
     @Override
