@@ -1,0 +1,122 @@
+package dev.spruce.cli.pipeline;
+
+import dev.spruce.calib.LayerStats;
+import dev.spruce.kernel.Backends;
+import dev.spruce.kernel.Op;
+import dev.spruce.kernel.Parallel;
+import dev.spruce.model.Linear;
+import dev.spruce.model.OrtSentenceEncoder;
+import dev.spruce.model.SentenceEncoder;
+import dev.spruce.tensor.DType;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The demo's work: calibrate the dense model once, prune it with every method (plus one plan that keeps
+ * attention dense, using the method with the best mean cosine), measure fidelity on the evaluation split and
+ * sentences/s of dense Java, sparse Java and ONNX Runtime at each batch size, in one run.
+ *
+ * <p>Speed depends only on the layout, not on the method that chose the weights, so each distinct layout
+ * (all Linears 2:4, attention dense) is timed once and shared by the rows that have it.
+ */
+public final class Demo {
+
+    /** Settings. {@code seconds} = 0 skips timing (tests). */
+    public record Settings(List<String> calibration, List<String> evaluation, int batch, List<Integer> speedBatches,
+                           double warmupSeconds, double seconds) {
+    }
+
+    /** One pruned variant. {@code speed} maps batch size to sentences/s (empty when not timed). */
+    public record Row(PrunePlan plan, String layout, long layersPruned, int layers, double meanLoss, Fidelity fidelity,
+                      Map<Integer, Double> speed) {
+    }
+
+    /** Everything the table and the report show. */
+    public record Result(String model, String machine, Settings settings, List<Row> rows, Map<Integer, Double> denseJava,
+                         Map<Integer, Double> ort, double seconds) {
+    }
+
+    private Demo() {
+    }
+
+    public static Result run(ModelSource source, List<Method> methods, Settings s, Progress progress,
+                             java.io.PrintStream log) throws Exception {
+        long t0 = System.nanoTime();
+        int threads = Parallel.defaultThreadCount();
+        String machine = Runtime.getRuntime().availableProcessors() + " CPU(s), " + threads + " thread(s); Java GEMM "
+                + Backends.bestCpu(Op.GEMM, DType.F32).name() + ", 2:4 " + Backends.bestCpu(Op.SPMM24, DType.F32).name();
+        List<Row> rows = new ArrayList<>();
+        Map<Integer, Double> denseSpeed = new LinkedHashMap<>();
+        Map<Integer, Double> ortSpeed = new LinkedHashMap<>();
+        try (SentenceEncoder dense = source.load()) {
+            Map<String, LayerStats> stats = ModelPruner.calibrate(dense, s.calibration(), s.batch(), progress);
+            float[][] ref = embed(dense, s.evaluation(), s.batch());
+            Throughput timing = s.seconds() > 0 ? new Throughput(s.evaluation(), s.warmupSeconds(), s.seconds()) : null;
+            Map<String, Map<Integer, Double>> byLayout = new LinkedHashMap<>();
+            List<PrunePlan> plans = new ArrayList<>();
+            for (Method m : methods) {
+                plans.add(PrunePlan.uniform(m, Sparsity.parse("2:4")));
+            }
+            for (int i = 0; i < plans.size() + 1; i++) {
+                PrunePlan plan;
+                if (i < plans.size()) {
+                    plan = plans.get(i);
+                } else {
+                    if (rows.isEmpty()) {
+                        break;
+                    }
+                    Row best = rows.stream().max((a, b) -> Double.compare(a.fidelity().meanCosine(), b.fidelity().meanCosine())).get();
+                    plan = best.plan().attentionDense();
+                }
+                ModelPruner.Outcome out = ModelPruner.prune(dense.model(), stats, plan, progress);
+                try (SentenceEncoder pruned = dense.with(out.model())) {
+                    Fidelity f = Fidelity.compare(ref, embed(pruned, s.evaluation(), s.batch()));
+                    String layout = layout(out.model().linears());
+                    Map<Integer, Double> speed = byLayout.get(layout);
+                    if (speed == null && timing != null) {
+                        speed = new LinkedHashMap<>();
+                        for (int b : s.speedBatches()) {
+                            log.printf("timing sparse Java (%s) at batch %d ...%n", layout, b);
+                            speed.put(b, timing.java("sparse Java", pruned, b));
+                        }
+                        byLayout.put(layout, speed);
+                    }
+                    rows.add(new Row(plan, layout, out.prunedCount(), out.layers().size(), out.meanLoss(), f,
+                            speed == null ? Map.of() : speed));
+                    log.printf(java.util.Locale.ROOT, "%-40s mean layer loss %.4f, cosine mean %.5f worst %.5f%n",
+                            plan.label(), out.meanLoss(), f.meanCosine(), f.worstCosine());
+                }
+            }
+            if (timing != null) {
+                try (OrtSentenceEncoder ort = new OrtSentenceEncoder(source.onnxBytes(), dense.tokenizer(), threads)) {
+                    for (int b : s.speedBatches()) {
+                        log.printf("timing dense Java and ONNX Runtime at batch %d ...%n", b);
+                        denseSpeed.put(b, timing.java("dense Java", dense, b));
+                        ortSpeed.put(b, timing.ort(ort, dense, b));
+                    }
+                }
+            }
+        }
+        return new Result(source.label(), machine, s, rows, denseSpeed, ortSpeed, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** "36 sparse24" or "24 sparse24 + 12 dense": what decides the speed. */
+    static String layout(List<Linear> linears) {
+        Map<String, Long> count = linears.stream().collect(Collectors.groupingBy(Linear::kind, LinkedHashMap::new,
+                Collectors.counting()));
+        return count.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(" + "));
+    }
+
+    static float[][] embed(SentenceEncoder enc, List<String> sentences, int batch) {
+        float[][] out = new float[sentences.size()][];
+        for (int i = 0; i < sentences.size(); i += batch) {
+            float[][] e = enc.embed(sentences.subList(i, Math.min(sentences.size(), i + batch)));
+            System.arraycopy(e, 0, out, i, e.length);
+        }
+        return out;
+    }
+}
