@@ -52,56 +52,69 @@ public final class Demo {
         List<Row> rows = new ArrayList<>();
         Map<Integer, Double> denseSpeed = new LinkedHashMap<>();
         Map<Integer, Double> ortSpeed = new LinkedHashMap<>();
+        Map<String, SentenceEncoder> byLayout = new LinkedHashMap<>();   // one pruned model per layout, for timing
+        Map<String, Map<Integer, Double>> layoutSpeed = new LinkedHashMap<>();
         try (SentenceEncoder dense = source.load()) {
             Map<String, LayerStats> stats = ModelPruner.calibrate(dense, s.calibration(), s.batch(), progress);
             float[][] ref = embed(dense, s.evaluation(), s.batch());
-            Throughput timing = s.seconds() > 0 ? new Throughput(s.evaluation(), s.warmupSeconds(), s.seconds()) : null;
-            Map<String, Map<Integer, Double>> byLayout = new LinkedHashMap<>();
             List<PrunePlan> plans = new ArrayList<>();
             for (Method m : methods) {
                 plans.add(PrunePlan.uniform(m, Sparsity.parse("2:4")));
             }
-            for (int i = 0; i < plans.size() + 1; i++) {
-                PrunePlan plan;
-                if (i < plans.size()) {
-                    plan = plans.get(i);
-                } else {
-                    if (rows.isEmpty()) {
-                        break;
-                    }
-                    Row best = rows.stream().max((a, b) -> Double.compare(a.fidelity().meanCosine(), b.fidelity().meanCosine())).get();
-                    plan = best.plan().attentionDense();
-                }
+            List<Row> pending = new ArrayList<>();
+            for (int i = 0; i <= plans.size() && !plans.isEmpty(); i++) {
+                PrunePlan plan = i < plans.size() ? plans.get(i)
+                        : pending.stream().max((a, b) -> Double.compare(a.fidelity().meanCosine(), b.fidelity().meanCosine()))
+                        .get().plan().attentionDense();
                 ModelPruner.Outcome out = ModelPruner.prune(dense.model(), stats, plan, progress);
-                try (SentenceEncoder pruned = dense.with(out.model())) {
-                    Fidelity f = Fidelity.compare(ref, embed(pruned, s.evaluation(), s.batch()));
-                    String layout = layout(out.model().linears());
-                    Map<Integer, Double> speed = byLayout.get(layout);
-                    if (speed == null && timing != null) {
-                        speed = new LinkedHashMap<>();
-                        for (int b : s.speedBatches()) {
-                            log.printf("timing sparse Java (%s) at batch %d ...%n", layout, b);
-                            speed.put(b, timing.java("sparse Java", pruned, b));
-                        }
-                        byLayout.put(layout, speed);
-                    }
-                    rows.add(new Row(plan, layout, out.prunedCount(), out.layers().size(), out.meanLoss(), f,
-                            speed == null ? Map.of() : speed));
-                    log.printf(java.util.Locale.ROOT, "%-40s mean layer loss %.4f, cosine mean %.5f worst %.5f%n",
-                            plan.label(), out.meanLoss(), f.meanCosine(), f.worstCosine());
+                SentenceEncoder pruned = dense.with(out.model());
+                Fidelity f = Fidelity.compare(ref, embed(pruned, s.evaluation(), s.batch()));
+                String layout = layout(out.model().linears());
+                if (s.seconds() > 0 && !byLayout.containsKey(layout)) {
+                    byLayout.put(layout, pruned);
+                } else {
+                    pruned.close();
                 }
+                pending.add(new Row(plan, layout, out.prunedCount(), out.layers().size(), out.meanLoss(), f, Map.of()));
+                log.printf(java.util.Locale.ROOT, "%-40s mean layer loss %.4f, cosine mean %.5f worst %.5f%n",
+                        plan.label(), out.meanLoss(), f.meanCosine(), f.worstCosine());
             }
-            if (timing != null) {
-                try (OrtSentenceEncoder ort = new OrtSentenceEncoder(source.onnxBytes(), dense.tokenizer(), threads)) {
-                    for (int b : s.speedBatches()) {
-                        log.printf("timing dense Java and ONNX Runtime at batch %d ...%n", b);
-                        denseSpeed.put(b, timing.java("dense Java", dense, b));
-                        ortSpeed.put(b, timing.ort(ort, dense, b));
+            if (s.seconds() > 0) {
+                time(source, dense, byLayout, s, denseSpeed, ortSpeed, layoutSpeed, threads, log);
+            }
+            for (Row r : pending) {
+                rows.add(new Row(r.plan(), r.layout(), r.layersPruned(), r.layers(), r.meanLoss(), r.fidelity(),
+                        layoutSpeed.getOrDefault(r.layout(), Map.of())));
+            }
+        } finally {
+            byLayout.values().forEach(SentenceEncoder::close);
+        }
+        return new Result(source.label(), machine, s, rows, denseSpeed, ortSpeed, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Times every engine on the same batches, interleaved: per batch size, two rounds over dense Java, ONNX
+     * Runtime and each sparse layout, keeping each engine's better round. A busy machine then slows all
+     * engines alike instead of whichever happened to run during a spike.
+     */
+    private static void time(ModelSource source, SentenceEncoder dense, Map<String, SentenceEncoder> byLayout, Settings s,
+                             Map<Integer, Double> denseSpeed, Map<Integer, Double> ortSpeed,
+                             Map<String, Map<Integer, Double>> layoutSpeed, int threads, java.io.PrintStream log)
+            throws Exception {
+        Throughput timing = new Throughput(s.evaluation(), s.warmupSeconds() / 2, s.seconds() / 2);
+        try (OrtSentenceEncoder ort = new OrtSentenceEncoder(source.onnxBytes(), dense.tokenizer(), threads)) {
+            for (int b : s.speedBatches()) {
+                log.printf("timing dense Java, ONNX Runtime and %d sparse layout(s) at batch %d ...%n", byLayout.size(), b);
+                for (int round = 0; round < 2; round++) {
+                    denseSpeed.merge(b, timing.java("dense Java", dense, b), Math::max);
+                    ortSpeed.merge(b, timing.ort(ort, dense, b), Math::max);
+                    for (Map.Entry<String, SentenceEncoder> e : byLayout.entrySet()) {
+                        layoutSpeed.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>())
+                                .merge(b, timing.java("sparse Java", e.getValue(), b), Math::max);
                     }
                 }
             }
         }
-        return new Result(source.label(), machine, s, rows, denseSpeed, ortSpeed, (System.nanoTime() - t0) / 1e9);
     }
 
     /** "36 sparse24" or "24 sparse24 + 12 dense": what decides the speed. */
