@@ -29,7 +29,13 @@ fi
 rm -rf "$B" "$OUTDIR/spruce-gpu.tar.gz"
 mkdir -p "$B/java/target/lib" "$B/java/target/native" "$B/tools" "$B/scripts"
 cp "$CORE" "$B/java/target/"
-cp "$ROOT"/java/target/lib/*.jar "$B/java/target/lib/"
+# The GPU check needs neither the MiniLM model (90 MB) nor ONNX Runtime (93 MB, the CPU speed anchor): leave them out.
+for j in "$ROOT"/java/target/lib/*.jar; do
+  case "$(basename "$j")" in
+    onnxruntime-*|langchain4j-embeddings-*) ;;
+    *) cp "$j" "$B/java/target/lib/" ;;
+  esac
+done
 cp -r "$ROOT/java/target/test-classes" "$B/java/target/test-classes"
 cp "$ROOT"/java/target/native/lib/*.so "$B/java/target/native/" 2>/dev/null || true
 cp "$ROOT"/java/target/classes/dev/spruce/cuda/linux-x86_64/*.so "$B/java/target/native/"

@@ -179,9 +179,13 @@ public final class LayerStats {
         int n = x.rows();
         float[] data = x.dtype() == DType.F32 ? null : x.toFloatArray();
         MemorySegment seg = x.segment();
+        float[] buf = new float[k]; // add() copies rows one at a time on this thread
         RowSource rows = data != null
                 ? (r, dst, off) -> { for (int j = 0; j < k; j++) dst[off + j] = data[r * k + j]; }
-                : (r, dst, off) -> { for (int j = 0; j < k; j++) dst[off + j] = seg.getAtIndex(F32, (long) r * k + j); };
+                : (r, dst, off) -> {
+                    MemorySegment.copy(seg, F32, (long) r * k * 4, buf, 0, k);
+                    for (int j = 0; j < k; j++) dst[off + j] = buf[j];
+                };
         if (data != null) {
             checkFinite(data, n);
         } else {

@@ -7,8 +7,6 @@ import dev.spruce.kernel.linalg.LinAlgKernels;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.OptionalDouble;
 
 /**
@@ -29,10 +27,10 @@ abstract class AbstractPruner implements Pruner {
 
     /**
      * Prunes {@code w} (m x k, row-major float64, finite) in place: pruned entries must end as 0 and
-     * {@code keep} (row-major) must say which entries are kept. Phases may be timed into {@code phases}.
+     * {@code keep} (row-major) must say which entries are kept. Phases may be timed with {@code timer}.
      */
     abstract void pruneInPlace(double[] w, int m, int k, LayerStats stats, Pattern pattern, boolean[] keep,
-                               Map<String, Double> phases);
+                               PhaseTimer timer);
 
     @Override
     public final PruneResult prune(Matrix weights, LayerStats stats, Pattern pattern, boolean computeLoss) {
@@ -50,14 +48,14 @@ abstract class AbstractPruner implements Pruner {
         }
         pattern.checkShape(m, k);
         checkStats(stats, k);
-        Map<String, Double> phases = new LinkedHashMap<>();
-        long t0 = System.nanoTime();
+        PhaseTimer timer = new PhaseTimer();
+        timer.start();
         double[] w = readFinite(weights);
         double[] original = w.clone();
         boolean[] keep = new boolean[m * k];
-        phases.put("read", seconds(t0));
-        pruneInPlace(w, m, k, stats, pattern, keep, phases);
-        t0 = System.nanoTime();
+        timer.stop("read");
+        pruneInPlace(w, m, k, stats, pattern, keep, timer);
+        timer.start();
         PruneMask mask = new PruneMask(m, k);
         float[] out = new float[m * k];
         for (int i = 0; i < out.length; i++) {
@@ -86,8 +84,8 @@ abstract class AbstractPruner implements Pruner {
                 }
             }
         }
-        phases.put("result+loss", seconds(t0));
-        return new PruneResult(name(), pattern, result, mask, proxy, relative, diagonal, phases);
+        timer.stop("result+loss");
+        return new PruneResult(name(), pattern, result, mask, proxy, relative, diagonal, timer.wall(), timer.cpu());
     }
 
     private void checkStats(LayerStats stats, int k) {
@@ -124,10 +122,6 @@ abstract class AbstractPruner implements Pruner {
             w[i] = v;
         }
         return w;
-    }
-
-    static double seconds(long t0) {
-        return (System.nanoTime() - t0) * 1e-9;
     }
 
     /** Squared input norms with non-finite or non-positive entries replaced by the mean of the others (as NoWag does). */

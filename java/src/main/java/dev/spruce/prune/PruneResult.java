@@ -28,9 +28,11 @@ public final class PruneResult implements AutoCloseable {
     private final OptionalDouble relativeLoss;
     private final OptionalDouble diagonalLoss;
     private final Map<String, Double> phaseSeconds;
+    private final Map<String, Double> phaseCpuSeconds;
 
     PruneResult(String pruner, Pattern pattern, Matrix weights, PruneMask mask, OptionalDouble proxyLoss,
-                OptionalDouble relativeLoss, OptionalDouble diagonalLoss, Map<String, Double> phaseSeconds) {
+                OptionalDouble relativeLoss, OptionalDouble diagonalLoss, Map<String, Double> phaseSeconds,
+                Map<String, Double> phaseCpuSeconds) {
         this.pruner = pruner;
         this.pattern = pattern;
         this.weights = weights;
@@ -39,6 +41,7 @@ public final class PruneResult implements AutoCloseable {
         this.relativeLoss = relativeLoss;
         this.diagonalLoss = diagonalLoss;
         this.phaseSeconds = Collections.unmodifiableMap(new LinkedHashMap<>(phaseSeconds));
+        this.phaseCpuSeconds = Collections.unmodifiableMap(new LinkedHashMap<>(phaseCpuSeconds));
     }
 
     public String pruner() {
@@ -73,6 +76,11 @@ public final class PruneResult implements AutoCloseable {
     /** Wall-clock seconds per phase of the run, in order (for reports and the timing harness). */
     public Map<String, Double> phaseSeconds() {
         return phaseSeconds;
+    }
+
+    /** Process CPU seconds per phase (all threads; NaN where the JVM cannot tell), same keys as {@link #phaseSeconds()}. */
+    public Map<String, Double> phaseCpuSeconds() {
+        return phaseCpuSeconds;
     }
 
     @Override

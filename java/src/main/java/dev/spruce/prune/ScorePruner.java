@@ -2,7 +2,6 @@ package dev.spruce.prune;
 
 import dev.spruce.calib.LayerStats;
 
-import java.util.Map;
 
 /**
  * Pruners that score every weight once and keep the best, with no weight update (magnitude, Wanda,
@@ -30,11 +29,11 @@ abstract class ScorePruner extends AbstractPruner {
 
     @Override
     final void pruneInPlace(double[] w, int m, int k, LayerStats stats, Pattern pattern, boolean[] keep,
-                            Map<String, Double> phases) {
-        long t0 = System.nanoTime();
+                            PhaseTimer timer) {
+        timer.start();
         double[] s = scores(w, m, k, stats);
-        phases.put("score", seconds(t0));
-        t0 = System.nanoTime();
+        timer.stop("score");
+        timer.start();
         switch (pattern) {
             case Pattern.NM nm -> {
                 for (int r = 0; r < m; r++) {
@@ -62,6 +61,6 @@ abstract class ScorePruner extends AbstractPruner {
                 w[i] = 0.0;
             }
         }
-        phases.put("select", seconds(t0));
+        timer.stop("select");
     }
 }

@@ -7,7 +7,6 @@ import dev.spruce.kernel.linalg.LinAlg;
 import dev.spruce.kernel.linalg.NotPositiveDefiniteException;
 import dev.spruce.kernel.linalg.TriangularInverse;
 
-import java.util.Map;
 
 /**
  * SparseGPT (Frantar and Alistarh, ICML 2023): optimal-brain-surgeon pruning column by column, each
@@ -77,12 +76,12 @@ public final class SparseGptPruner extends AbstractPruner {
 
     @Override
     void pruneInPlace(double[] w, int m, int k, LayerStats stats, Pattern pattern, boolean[] keep,
-                      Map<String, Double> phases) {
+                      PhaseTimer timer) {
         if (pattern instanceof Pattern.NM nm && blockSize % nm.m() != 0) {
             throw new IllegalArgumentException("sparsegpt: block size " + blockSize + " must be a multiple of the "
                     + nm + " group size " + nm.m());
         }
-        long t0 = System.nanoTime();
+        timer.start();
         double[] u = new double[k * k];
         boolean[] dead = new boolean[k];
         for (int j = 0; j < k; j++) {
@@ -93,15 +92,15 @@ public final class SparseGptPruner extends AbstractPruner {
                 }
             }
         }
-        phases.put("hessian", seconds(t0));
-        factorInverse(u, k, stats, dead, phases);
-        t0 = System.nanoTime();
+        timer.stop("hessian");
+        factorInverse(u, k, stats, dead, timer);
+        timer.start();
         sweep(w, m, k, u, pattern, keep);
-        phases.put("prune loop", seconds(t0));
+        timer.stop("prune loop");
     }
 
     /** Fills u with the upper Cholesky factor of the damped Hessian's inverse, retrying with more damping. */
-    private void factorInverse(double[] u, int k, LayerStats stats, boolean[] dead, Map<String, Double> phases) {
+    private void factorInverse(double[] u, int k, LayerStats stats, boolean[] dead, PhaseTimer timer) {
         double meanDiag = 0;
         for (int j = 0; j < k; j++) {
             meanDiag += dead[j] ? 1.0 : stats.gram(j, j);
@@ -110,9 +109,8 @@ public final class SparseGptPruner extends AbstractPruner {
         double damp = percdamp * meanDiag;
         // Each retry adds one more step; with percdamp 0 (no damping asked for) the step is the default.
         double step = (percdamp > 0 ? percdamp : DEFAULT_PERCDAMP) * meanDiag;
-        double cholSeconds = 0;
         for (int attempt = 1; ; attempt++) {
-            long t0 = System.nanoTime();
+            timer.start();
             stats.copyGramInto(u);
             for (int j = 0; j < k; j++) {
                 if (dead[j]) {
@@ -123,21 +121,20 @@ public final class SparseGptPruner extends AbstractPruner {
             reverse(u, k * k);
             try {
                 Cholesky.factorLower(u, k, kern, threads);
-                cholSeconds += seconds(t0);
+                timer.stop("cholesky");
                 break;
             } catch (NotPositiveDefiniteException e) {
-                cholSeconds += seconds(t0);
+                timer.stop("cholesky");
                 if (attempt > MAX_DAMPING_RETRIES) {
                     throw new IllegalArgumentException("sparsegpt: the Hessian of layer '" + stats.name()
                             + "' stays indefinite after " + attempt + "x damping (" + e.getMessage() + ")", e);
                 }
             }
         }
-        phases.put("cholesky", cholSeconds);
-        long t0 = System.nanoTime();
+        timer.start();
         TriangularInverse.invertLower(u, k, kern, threads);
         reverse(u, k * k);
-        phases.put("inverse", seconds(t0));
+        timer.stop("inverse");
     }
 
     private static void reverse(double[] a, int n) {

@@ -20,7 +20,7 @@ import java.util.Random;
  * run, as a user would see it, so not a JMH benchmark): Gram accumulation, then SparseGPT with its
  * phases, then the score pruners, each with the exact proxy loss.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar dev.spruce.jmh.SparseGptTiming [M K tokens]</pre>
+ * <pre>java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar dev.spruce.jmh.SparseGptTiming [M K tokens [sparsegpt-only|gram-only]]</pre>
  *
  * Activations are correlated on purpose (64 shared latent factors plus noise, with per-column scales
  * spread over two orders of magnitude, like LLM outlier features), which is where SparseGPT's
@@ -43,28 +43,42 @@ public final class SparseGptTiming {
             w[i] = (float) (rnd.nextGaussian() * 0.02);
         }
         float[] x = correlatedActivations(rnd, n, k);
+        long c0 = cpuNanos();
         long t0 = System.nanoTime();
         LayerStats stats = LayerStats.full("synthetic", k);
         stats.accumulate(x, n);
         double gram = (System.nanoTime() - t0) * 1e-9;
-        System.out.printf("Gram X^T X (%d x %d, float64): %.2f s%n", k, k, gram);
+        System.out.printf("Gram X^T X (%d x %d, float64): %.2f s wall, %.2f s CPU%n", k, k, gram, (cpuNanos() - c0) * 1e-9);
+        if (args.length > 3 && args[3].equals("gram-only")) {
+            return;
+        }
         try (Matrix wm = Matrix.of(w, m, k)) {
             Pruner[] pruners = all
                     ? new Pruner[]{new SparseGptPruner(), new WandaPruner(), new NoWagPruner(), new MagnitudePruner()}
                     : new Pruner[]{new SparseGptPruner()};
             for (Pruner p : pruners) {
                 long s0 = System.nanoTime();
+                long sc = cpuNanos();
                 try (PruneResult r = p.prune(wm, stats, Pattern.TWO_FOUR)) {
                     double total = (System.nanoTime() - s0) * 1e-9;
+                    double cpu = (cpuNanos() - sc) * 1e-9;
                     StringBuilder sb = new StringBuilder();
                     for (Map.Entry<String, Double> e : r.phaseSeconds().entrySet()) {
-                        sb.append(String.format(" %s %.2f s;", e.getKey(), e.getValue()));
+                        sb.append(String.format(" %s %.2f s wall / %.2f s CPU;", e.getKey(), e.getValue(),
+                                r.phaseCpuSeconds().get(e.getKey())));
                     }
-                    System.out.printf("%-10s 2:4 total %.2f s (%s ) relative loss %.5f%n", p.name(), total,
+                    System.out.printf("%-10s 2:4 total %.2f s wall, %.2f s CPU (per phase:%s) relative loss %.5f%n",
+                            p.name(), total, cpu,
                             sb.toString().trim(), r.relativeLoss().orElse(Double.NaN));
                 }
             }
         }
+    }
+
+    /** CPU time of the whole process: with other jobs on the machine, wall time alone overstates the cost. */
+    static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     static float[] correlatedActivations(Random rnd, int n, int k) {

@@ -3,6 +3,9 @@ package dev.spruce.kernel.cuda;
 import dev.spruce.cuda.Cuda;
 import dev.spruce.cuda.CudaKernels;
 import dev.spruce.cuda.DeviceMatrix;
+import dev.spruce.cuda.DeviceSparse24;
+import dev.spruce.cuda.Sp24Kernels;
+import dev.spruce.layout.Sparse24;
 import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Backends;
 import dev.spruce.kernel.Checks;
@@ -45,6 +48,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean supports(Op op, DType weights) {
+        if (op == Op.SPMV24 || op == Op.SPMM24) {
+            return weights == DType.BF16 || weights == DType.F16; // tensor cores: 2:4 only in 16-bit types
+        }
         return (op == Op.GEMV || op == Op.GEMM) && weights != null;
     }
 
@@ -70,6 +76,85 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    @Override
+    public void spmv24(Sparse24 s, Matrix x, Matrix y) {
+        Checks.spmv24(s, x, y);
+        runSparse(s, x, y, Op.SPMV24);
+    }
+
+    /**
+     * 2:4 product on the {@code mma.sp} kernels. Host-to-host like {@link #gemm}: pads M and K to multiples of
+     * 32 when needed, converts X to the weights' 16-bit type, and pays the uploads on every call; use
+     * {@link #upload(Sparse24)} and {@link #spmm24(DeviceSparse24, DeviceMatrix, DeviceMatrix)} on hot paths.
+     */
+    @Override
+    public void spmm24(Sparse24 s, Matrix x, Matrix y) {
+        Checks.spmm24(s, x, y);
+        runSparse(s, x, y, Op.SPMM24);
+    }
+
+    private void runSparse(Sparse24 s, Matrix x, Matrix y, Op op) {
+        if (!supports(op, s.valueType())) {
+            throw unsupported(op, s.valueType());
+        }
+        Cuda.require();
+        int m = s.rows(), k = s.cols(), n = x.rows();
+        int mp = roundUp32(m), kp = roundUp32(k);
+        Sparse24 padded = (mp == m && kp == k) ? s : s.padTo(32, 32);
+        try (DeviceSparse24 ds = DeviceSparse24.upload(padded);
+             Matrix xh = activations(x, kp, s.valueType());
+             DeviceMatrix dx = DeviceMatrix.upload(xh);
+             DeviceMatrix dy = DeviceMatrix.allocate(n, mp, DType.F32)) {
+            Sp24Kernels.spmm24(ds, dx, dy);
+            if (mp == m) {
+                dy.download(y); // synchronous copy: also waits for the kernel and surfaces its errors
+            } else {
+                try (Matrix yh = dy.toMatrix()) {
+                    for (int r = 0; r < n; r++) {
+                        for (int c = 0; c < m; c++) {
+                            y.set(r, c, yh.get(r, c));
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (padded != s) {
+                padded.close();
+            }
+        }
+    }
+
+    private static int roundUp32(int v) {
+        return Math.toIntExact(((long) v + 31) / 32 * 32);
+    }
+
+    /** X in the kernels' input type, zero-padded to {@code kp} columns. */
+    private static Matrix activations(Matrix x, int kp, DType type) {
+        if (kp == x.cols()) {
+            return x.convert(type);
+        }
+        Matrix p = Matrix.allocate(x.rows(), kp, type);
+        for (int r = 0; r < x.rows(); r++) {
+            for (int c = 0; c < x.cols(); c++) {
+                p.set(r, c, x.get(r, c));
+            }
+        }
+        return p;
+    }
+
+    /** Uploads 2:4 weights (bf16/f16, M and K multiples of 32) once for the device-resident product. */
+    public DeviceSparse24 upload(Sparse24 s) {
+        return DeviceSparse24.upload(s);
+    }
+
+    /**
+     * Device-resident Y (N x M; f32, bf16 or f16) = X (N x K, the weights' value type) S<sup>T</sup> on the
+     * {@code mma.sp} kernels; asynchronous on the default stream.
+     */
+    public void spmm24(DeviceSparse24 s, DeviceMatrix x, DeviceMatrix y) {
+        Sp24Kernels.spmm24(s, x, y);
+    }
+
     /** Uploads a host matrix (weights or activations) once for the device-resident calls. */
     public DeviceMatrix upload(Matrix m) {
         Checks.notNull(m, "matrix");
@@ -87,6 +172,6 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String toString() {
-        return "cuda, Spruce tiled dense kernel" + (Cuda.available() ? "" : " (unavailable: " + Cuda.unavailableReason() + ")");
+        return "cuda, Spruce tiled dense kernel + mma.sp 2:4 kernels" + (Cuda.available() ? "" : " (unavailable: " + Cuda.unavailableReason() + ")");
     }
 }

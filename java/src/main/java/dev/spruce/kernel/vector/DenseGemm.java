@@ -41,7 +41,9 @@ final class DenseGemm implements TileKernel {
     private static final int NB = 2 * L;
     /** Weight rows per register tile. */
     static final int MR = 6;
-    private static final long SUPER_BLOCK_BYTES = 768L * 1024;
+    private static final long SUPER_BLOCK_BYTES = Long.getLong("spruce.gemm.superBytes", 768L * 1024);
+    /** K-block: a KC x NB packed-X sub-panel (32 KB at 512 bits) stays in L1 while tiles sweep it. */
+    private static final int KC = Integer.getInteger("spruce.gemm.kc", 256);
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
     private static final boolean FMA = VectorConstants.FAST_FMA;
@@ -89,7 +91,9 @@ final class DenseGemm implements TileKernel {
     public void rows(MemorySegment w, int wt, int m, int k, float[] xt, int n, MemorySegment y, int r0, int r1) {
         int blocks = (n + NB - 1) / NB;
         int sr = superRows(k);
-        float[] tile = new float[MR * NB];
+        // Y^T accumulators of one super-block, [block][row][NB]: tiles are reloaded per K-block with
+        // whole-vector loads, and transposed into Y once at the end.
+        float[] acc = new float[sr * NB * blocks];
         try (Arena arena = wt == WeightType.F32 ? null : Arena.ofConfined()) {
             MemorySegment wide = arena == null ? null : arena.allocate(4L * k * Math.min(sr, r1 - r0), 64);
             for (int s = r0; s < r1; s += sr) {
@@ -104,31 +108,48 @@ final class DenseGemm implements TileKernel {
                     src = wide;
                     rowShift = s;
                 }
+                java.util.Arrays.fill(acc, 0f);
+                superBlock(src, s - rowShift, se - rowShift, k, xt, n, blocks, sr, acc);
                 for (int b = 0; b < blocks; b++) {
                     int t0 = b * NB;
                     int tokens = Math.min(NB, n - t0);
-                    int xbase = b * k * NB;
-                    for (int r = s; r < se; r += MR) {
-                        long rb = 4L * k;
-                        int last = se - 1 - rowShift;
-                        int rr = r - rowShift;
-                        long o0 = rb * rr;
-                        long o1 = rb * Math.min(rr + 1, last);
-                        long o2 = rb * Math.min(rr + 2, last);
-                        long o3 = rb * Math.min(rr + 3, last);
-                        long o4 = rb * Math.min(rr + 4, last);
-                        long o5 = rb * Math.min(rr + 5, last);
-                        if (tokens > L) {
-                            tile6x2(src, o0, o1, o2, o3, o4, o5, k, xt, xbase, tile);
-                        } else {
-                            tile6x1(src, o0, o1, o2, o3, o4, o5, k, xt, xbase, tile);
+                    for (int i = 0; i < se - s; i++) {
+                        int a = (b * sr + i) * NB;
+                        for (int j = 0; j < tokens; j++) {
+                            y.setAtIndex(JF, (long) (t0 + j) * m + s + i, acc[a + j]);
                         }
-                        int rows = Math.min(MR, se - r);
-                        for (int i = 0; i < rows; i++) {
-                            for (int j = 0; j < tokens; j++) {
-                                y.setAtIndex(JF, (long) (t0 + j) * m + r + i, tile[i * NB + j]);
-                            }
-                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Accumulates W rows [s, se) of {@code src} against every token block into {@code acc}, in K-blocks of
+     * {@link #KC} so the packed-X sub-panel (KC x NB floats) stays in L1 while the tiles sweep over it.
+     */
+    private static void superBlock(MemorySegment src, int s, int se, int k, float[] xt, int n, int blocks, int sr,
+                                   float[] acc) {
+        long rb = 4L * k;
+        int last = se - 1;
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kl = Math.min(KC, k - k0);
+            for (int b = 0; b < blocks; b++) {
+                int tokens = Math.min(NB, n - b * NB);
+                int xbase = (b * k + k0) * NB;
+                for (int r = s; r < se; r += MR) {
+                    long ko = 4L * k0;
+                    long o0 = rb * r + ko;
+                    long o1 = rb * Math.min(r + 1, last) + ko;
+                    long o2 = rb * Math.min(r + 2, last) + ko;
+                    long o3 = rb * Math.min(r + 3, last) + ko;
+                    long o4 = rb * Math.min(r + 4, last) + ko;
+                    long o5 = rb * Math.min(r + 5, last) + ko;
+                    int a = (b * sr + (r - s)) * NB;
+                    if (tokens > L) {
+                        tile6x2(src, o0, o1, o2, o3, o4, o5, kl, xt, xbase, acc, a);
+                    } else {
+                        tile6x1(src, o0, o1, o2, o3, o4, o5, kl, xt, xbase, acc, a);
                     }
                 }
             }
@@ -137,35 +158,54 @@ final class DenseGemm implements TileKernel {
 
     /** Widens rows [s, se) of 16-bit weights into f32 rows 0.. of {@code wide}. */
     private static void widen(MemorySegment w, int wt, int k, int s, int se, MemorySegment wide) {
+        // Separate loops per type: a vector merged from two differently-computed branches would be boxed.
+        if (wt == WeightType.BF16) {
+            widenBf16(w, k, s, se, wide);
+        } else {
+            widenF16(w, k, s, se, wide);
+        }
+    }
+
+    private static void widenBf16(MemorySegment w, int k, int s, int se, MemorySegment wide) {
         int bound = F.loopBound(k);
         for (int r = s; r < se; r++) {
             long src = 2L * k * r;
             long dst = 4L * k * (r - s);
             int i = 0;
             for (; i < bound; i += L) {
-                load16(w, wt, src + 2L * i).intoMemorySegment(wide, dst + 4L * i, NO);
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, src + 2L * i, NO)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(wide, dst + 4L * i, NO);
             }
             for (; i < k; i++) {
                 short h = w.get(ValueLayout.JAVA_SHORT, src + 2L * i);
-                float f = wt == WeightType.BF16 ? Float.intBitsToFloat((h & 0xffff) << 16) : Float.float16ToFloat(h);
-                wide.set(JF, dst + 4L * i, f);
+                wide.set(JF, dst + 4L * i, Float.intBitsToFloat((h & 0xffff) << 16));
             }
         }
     }
 
-    private static FloatVector load16(MemorySegment w, int wt, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, off, NO).convertShape(VectorOperators.S2I, I, 0);
-        if (wt == WeightType.BF16) {
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    private static void widenF16(MemorySegment w, int k, int s, int se, MemorySegment wide) {
+        int bound = F.loopBound(k);
+        for (int r = s; r < se; r++) {
+            long src = 2L * k * r;
+            long dst = 4L * k * (r - s);
+            int i = 0;
+            for (; i < bound; i += L) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, src + 2L * i, NO)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                // IEEE half -> float, exactly (see DenseGemv.f16ToFloat for the reasoning).
+                IntVector mag = h.and(0x7fff);
+                IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+                IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
+                bits = bits.add(IntVector.broadcast(I, 0x38000000), mag.compare(VectorOperators.GE, 0x7c00));
+                FloatVector sub = ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
+                bits = bits.blend(sub.reinterpretAsInts(), mag.compare(VectorOperators.LT, 0x0400));
+                bits.or(sign).reinterpretAsFloats().intoMemorySegment(wide, dst + 4L * i, NO);
+            }
+            for (; i < k; i++) {
+                wide.set(JF, dst + 4L * i, Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT, src + 2L * i)));
+            }
         }
-        // IEEE half -> float, exactly (see DenseGemv.f16ToFloat for the reasoning).
-        IntVector mag = h.and(0x7fff);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
-        bits = bits.add(IntVector.broadcast(I, 0x38000000), mag.compare(VectorOperators.GE, 0x7c00));
-        FloatVector sub = ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
-        bits = bits.blend(sub.reinterpretAsInts(), mag.compare(VectorOperators.LT, 0x0400));
-        return bits.or(sign).reinterpretAsFloats();
     }
 
     private static FloatVector fma(FloatVector a, FloatVector b, FloatVector c) {
@@ -178,9 +218,17 @@ final class DenseGemm implements TileKernel {
 
     /** 6 rows x 2 token vectors; results to tile[i*NB + j]. */
     private static void tile6x2(MemorySegment w, long o0, long o1, long o2, long o3, long o4, long o5,
-                                int k, float[] xt, int xbase, float[] tile) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+                                int k, float[] xt, int xbase, float[] tile, int a) {
+        FloatVector c00 = FloatVector.fromArray(F, tile, a), c01 = FloatVector.fromArray(F, tile, a + L);
+        FloatVector c10 = FloatVector.fromArray(F, tile, a + NB), c11 = FloatVector.fromArray(F, tile, a + NB + L);
+        FloatVector c20 = FloatVector.fromArray(F, tile, a + 2 * NB);
+        FloatVector c21 = FloatVector.fromArray(F, tile, a + 2 * NB + L);
+        FloatVector c30 = FloatVector.fromArray(F, tile, a + 3 * NB);
+        FloatVector c31 = FloatVector.fromArray(F, tile, a + 3 * NB + L);
+        FloatVector c40 = FloatVector.fromArray(F, tile, a + 4 * NB);
+        FloatVector c41 = FloatVector.fromArray(F, tile, a + 4 * NB + L);
+        FloatVector c50 = FloatVector.fromArray(F, tile, a + 5 * NB);
+        FloatVector c51 = FloatVector.fromArray(F, tile, a + 5 * NB + L);
         for (int kk = 0; kk < k; kk++) {
             int xi = xbase + kk * NB;
             FloatVector x0 = FloatVector.fromArray(F, xt, xi);
@@ -205,24 +253,26 @@ final class DenseGemm implements TileKernel {
             c50 = fma(v, x0, c50);
             c51 = fma(v, x1, c51);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, L);
-        c10.intoArray(tile, NB);
-        c11.intoArray(tile, NB + L);
-        c20.intoArray(tile, 2 * NB);
-        c21.intoArray(tile, 2 * NB + L);
-        c30.intoArray(tile, 3 * NB);
-        c31.intoArray(tile, 3 * NB + L);
-        c40.intoArray(tile, 4 * NB);
-        c41.intoArray(tile, 4 * NB + L);
-        c50.intoArray(tile, 5 * NB);
-        c51.intoArray(tile, 5 * NB + L);
+        c00.intoArray(tile, a);
+        c01.intoArray(tile, a + L);
+        c10.intoArray(tile, a + NB);
+        c11.intoArray(tile, a + NB + L);
+        c20.intoArray(tile, a + 2 * NB);
+        c21.intoArray(tile, a + 2 * NB + L);
+        c30.intoArray(tile, a + 3 * NB);
+        c31.intoArray(tile, a + 3 * NB + L);
+        c40.intoArray(tile, a + 4 * NB);
+        c41.intoArray(tile, a + 4 * NB + L);
+        c50.intoArray(tile, a + 5 * NB);
+        c51.intoArray(tile, a + 5 * NB + L);
     }
 
     /** 6 rows x 1 token vector (the last, narrow token block). */
     private static void tile6x1(MemorySegment w, long o0, long o1, long o2, long o3, long o4, long o5,
-                                int k, float[] xt, int xbase, float[] tile) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+                                int k, float[] xt, int xbase, float[] tile, int a) {
+        FloatVector c0 = FloatVector.fromArray(F, tile, a), c1 = FloatVector.fromArray(F, tile, a + NB);
+        FloatVector c2 = FloatVector.fromArray(F, tile, a + 2 * NB), c3 = FloatVector.fromArray(F, tile, a + 3 * NB);
+        FloatVector c4 = FloatVector.fromArray(F, tile, a + 4 * NB), c5 = FloatVector.fromArray(F, tile, a + 5 * NB);
         for (int kk = 0; kk < k; kk++) {
             FloatVector x0 = FloatVector.fromArray(F, xt, xbase + kk * NB);
             long ko = 4L * kk;
@@ -233,11 +283,11 @@ final class DenseGemm implements TileKernel {
             c4 = fma(bc(w, o4 + ko), x0, c4);
             c5 = fma(bc(w, o5 + ko), x0, c5);
         }
-        c0.intoArray(tile, 0);
-        c1.intoArray(tile, NB);
-        c2.intoArray(tile, 2 * NB);
-        c3.intoArray(tile, 3 * NB);
-        c4.intoArray(tile, 4 * NB);
-        c5.intoArray(tile, 5 * NB);
+        c0.intoArray(tile, a);
+        c1.intoArray(tile, a + NB);
+        c2.intoArray(tile, a + 2 * NB);
+        c3.intoArray(tile, a + 3 * NB);
+        c4.intoArray(tile, a + 4 * NB);
+        c5.intoArray(tile, a + 5 * NB);
     }
 }

@@ -15,10 +15,11 @@ class CudaBackendValidationTest {
     private final CudaBackend cuda = new CudaBackend();
 
     @Test
-    void supportsDenseOnly() {
+    void supportsDenseAndSixteenBitTwoFour() {
         assertTrue(cuda.supports(Op.GEMM, DType.BF16));
         assertTrue(cuda.supports(Op.GEMV, DType.F32));
-        assertFalse(cuda.supports(Op.SPMM24, DType.BF16));
+        assertTrue(cuda.supports(Op.SPMM24, DType.BF16)); // mma.sp kernels (cuda/sp24_*)
+        assertFalse(cuda.supports(Op.SPMM24, DType.F32)); // tensor cores have no f32 2:4 mode
     }
 
     @Test

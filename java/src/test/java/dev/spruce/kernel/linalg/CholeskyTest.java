@@ -1,7 +1,6 @@
 package dev.spruce.kernel.linalg;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -32,12 +31,21 @@ class CholeskyTest {
         return a;
     }
 
-    @ParameterizedTest
-    @ValueSource(ints = {1, 2, 7, 128, 129, 300})
-    void factorReconstructsTheMatrixAndInverseIsExact(int n) {
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> cases() {
+        java.util.List<org.junit.jupiter.params.provider.Arguments> out = new java.util.ArrayList<>();
+        for (LinAlgKernels k : LinAlgKernelsTest.implementations()) {
+            for (int n : new int[]{1, 2, 7, 128, 129, 300}) {
+                out.add(org.junit.jupiter.params.provider.Arguments.of(k, n));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} n={1}")
+    @org.junit.jupiter.params.provider.MethodSource("cases")
+    void factorReconstructsTheMatrixAndInverseIsExact(LinAlgKernels kern, int n) {
         double[] a = spd(n, n);
         double[] l = a.clone();
-        LinAlgKernels kern = LinAlg.kernels();
         Cholesky.factorLower(l, n, kern, 2);
         double scale = 0;
         for (double v : a) {

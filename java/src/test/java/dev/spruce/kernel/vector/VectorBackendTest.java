@@ -33,7 +33,8 @@ class VectorBackendTest {
         List<Integer> w = new ArrayList<>();
         w.add(0);
         for (int b : new int[] {128, 256, 512}) {
-            if (b <= VectorConstants.PREFERRED_BITS) {
+            // The preferred width forced by number is the same kernel class as 0: test it once.
+            if (b < VectorConstants.PREFERRED_BITS) {
                 w.add(b);
             }
         }
@@ -138,5 +139,44 @@ class VectorBackendTest {
         assertEquals("vector", Backends.vector().get().name());
         assertTrue(Backends.vector().get().supports(Op.GEMM, DType.BF16));
         assertTrue(Backends.vector(128, 2).available());
+    }
+
+    @Test
+    void badInputIsRejectedWithAMessage() {
+        VectorBackend vb = new VectorBackend(0, 2);
+        try (Matrix w = Matrix.allocate(8, 16, DType.BF16);
+             Matrix x = Matrix.allocate(3, 16, DType.F32);
+             Matrix y = Matrix.allocate(3, 8, DType.F32);
+             Matrix x1 = Matrix.allocate(1, 16, DType.F32);
+             Matrix y1 = Matrix.allocate(1, 8, DType.F32)) {
+            assertMessage(IllegalArgumentException.class, "columns", () -> vb.gemm(w, Matrix.allocate(3, 15, DType.F32), y));
+            assertMessage(IllegalArgumentException.class, "M=8", () -> vb.gemm(w, x, Matrix.allocate(3, 9, DType.F32)));
+            assertMessage(IllegalArgumentException.class, "batch mismatch", () -> vb.gemm(w, x, Matrix.allocate(4, 8, DType.F32)));
+            assertMessage(IllegalArgumentException.class, "must be F32", () -> vb.gemm(w, Matrix.allocate(3, 16, DType.BF16), y));
+            assertMessage(IllegalArgumentException.class, "must not be null", () -> vb.gemm(null, x, y));
+            assertMessage(IllegalArgumentException.class, "1x16", () -> vb.gemv(w, x, y1));
+            assertMessage(IllegalArgumentException.class, "1x8", () -> vb.gemv(w, x1, y));
+            Matrix closed = Matrix.allocate(8, 16, DType.F32);
+            closed.close();
+            assertMessage(IllegalStateException.class, "closed", () -> vb.gemv(closed, x1, y1));
+            assertMessage(IllegalStateException.class, "closed", () -> vb.gemm(w, x, closedCopy(y)));
+            // An op this backend lacks is refused by name.
+            assertTrue(!vb.supports(Op.BLOCK_SPMM, DType.F32));
+            UnsupportedOperationException u = vb.unsupported(Op.BLOCK_SPMM, DType.F32);
+            assertTrue(u.getMessage().contains("vector") && u.getMessage().contains("BLOCK_SPMM"), u.getMessage());
+        }
+    }
+
+    private static Matrix closedCopy(Matrix m) {
+        Matrix c = Matrix.allocate(m.rows(), m.cols(), m.dtype());
+        c.close();
+        return c;
+    }
+
+    private static <T extends Throwable> void assertMessage(Class<T> type, String part,
+                                                             org.junit.jupiter.api.function.Executable call) {
+        T e = assertThrows(type, call);
+        assertTrue(e.getMessage() != null && e.getMessage().contains(part),
+                "message should mention '" + part + "': " + e.getMessage());
     }
 }

@@ -1,0 +1,60 @@
+package dev.spruce.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BenchTableTest {
+    static String result(String bench, String shape, int batch, int threads, String dtype, double score, String unit) {
+        String dt = dtype == null ? "" : ", \"dtype\" : \"" + dtype + "\"";
+        return "{ \"benchmark\" : \"dev.spruce.jmh." + bench + "\", \"mode\" : \"avgt\", \"params\" : { \"shape\" : \""
+                + shape + "\", \"batch\" : \"" + batch + "\", \"threads\" : \"" + threads + "\"" + dt + " },"
+                + " \"primaryMetric\" : { \"score\" : " + score + ", \"scoreError\" : NaN, \"scoreUnit\" : \"" + unit
+                + "\", \"rawData\" : [ [ 1.0, 2.0 ] ] }, \"secondaryMetrics\" : { } }";
+    }
+
+    static final String JSON = "[" + String.join(",",
+            result("DenseBench.vector", "4096x4096", 256, 1, "F32", 100_000, "us/op"),
+            result("OpenBlasBench.sgemm", "4096x4096", 256, 1, null, 80, "ms/op"),
+            result("Sparse24Bench.vector", "4096x4096", 256, 1, "F32", 50_000, "us/op"),
+            result("DenseBench.vector", "4096x4096", 1, 1, "BF16", 1_000, "us/op")) + "]";
+
+    @Test
+    void ratiosLineUpByShapeBatchThreadsAndDtype() {
+        List<BenchTable.Row> rows = BenchTable.rows(JSON);
+        assertEquals(4, rows.size());
+        BenchTable.Row dense = rows.get(0);
+        assertEquals("dense.vector", dense.kernel());
+        assertEquals(2.0 * 4096 * 4096 * 256 / 1e8, dense.gflops(), 1e-9);
+        assertEquals(80_000, rows.get(1).micros(), 1e-9, "ms/op converted to us");
+        String table = BenchTable.format(rows);
+        // A benchmark this class has never heard of shows up, with both ratios.
+        String sparse = table.lines().filter(l -> l.startsWith("sparse24.vector")).findFirst().orElseThrow();
+        assertTrue(sparse.contains("1.60x") && sparse.contains("2.00x"), sparse);
+        String denseLine = table.lines().filter(l -> l.startsWith("dense.vector") && l.contains(" 256 ")).findFirst().orElseThrow();
+        assertTrue(denseLine.contains("0.80x"), denseLine);
+        // Batch-1 bf16 row has no OpenBLAS row to compare with: shown as "-", not a made-up number.
+        String gemv = table.lines().filter(l -> l.contains("BF16")).findFirst().orElseThrow();
+        assertTrue(gemv.trim().endsWith("-"), gemv);
+    }
+
+    @Test
+    void bytesCountTheKernelsStorage() {
+        BenchTable.Row dense = new BenchTable.Row("dense.vector", "4x8", 4, 8, 1, 1, "BF16", 1, 0);
+        assertEquals(2.0 * 32 + 4 * 8 + 4 * 4, dense.bytes(), 1e-9);
+        BenchTable.Row sp = new BenchTable.Row("sparse24.vector", "4x8", 4, 8, 1, 1, "BF16", 1, 0);
+        assertEquals(1.125 * 32 + 4 * 8 + 4 * 4, sp.bytes(), 1e-9);
+    }
+
+    @Test
+    void kernelNamesAndBadInput() {
+        assertEquals("openblas.sgemm", BenchTable.kernelName("dev.spruce.jmh.OpenBlasBench.sgemm"));
+        assertThrows(IllegalArgumentException.class, () -> BenchTable.rows("[{\"benchmark\": \"x.AB.c\", "
+                + "\"params\": {\"shape\": \"2x2\"}, \"primaryMetric\": {\"score\": 1, \"scoreUnit\": \"ops/s\"}}]"));
+        assertThrows(IllegalArgumentException.class, () -> Json.parse("[1, 2"));
+    }
+}
