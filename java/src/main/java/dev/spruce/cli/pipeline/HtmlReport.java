@@ -160,7 +160,7 @@ public final class HtmlReport {
                 sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\">%s</text>\n",
                         x + (barW - 3) / 2.0, y - 3, String.format(Locale.ROOT, fmt, v)));
             }
-            sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+            sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"10\">%s</text>\n",
                     x0 + series.size() * barW / 2.0, top + plotH + 18, esc(groups.get(g))));
         }
         for (int i = 0; i < series.size(); i++) {
