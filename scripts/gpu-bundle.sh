@@ -44,6 +44,14 @@ cp "$ROOT/scripts/torch_anchor.py" "$B/scripts/"
 cp "$ROOT/spruce" "$B/spruce"
 if [ -f "$ROOT/jmh/target/benchmarks.jar" ]; then
   mkdir -p "$B/jmh/target" && cp "$ROOT/jmh/target/benchmarks.jar" "$B/jmh/target/"
+  # OpenBLAS (~90 MB of native code uncompressed) is the CPU anchor; a GPU host does not need it, and the
+  # archive must stay under the limit. Without zip the JMH jar is left out rather than the limit broken.
+  if command -v zip >/dev/null 2>&1; then
+    zip -q -d "$B/jmh/target/benchmarks.jar" 'org/bytedeco/openblas/*' || true
+  else
+    echo "gpu-bundle: no 'zip' here to strip OpenBLAS from benchmarks.jar; leaving the JMH jar out"
+    rm -rf "$B/jmh"
+  fi
 fi
 
 # junit-platform-console-standalone from Maven Central (through Maven's own resolver and cache).

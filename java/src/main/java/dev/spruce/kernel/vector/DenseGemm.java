@@ -7,7 +7,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -24,7 +23,12 @@ import java.nio.ByteOrder;
  *
  * <p>Cache blocking: rows are taken in super-blocks of about 768 KB of weights, which stay in L2 while
  * every token block streams past them; so W is read from memory once per call and the packed X once
- * per super-block. 16-bit weights are widened into a per-thread f32 copy of the super-block once
+ * per super-block. Inside a super-block K is cut into blocks of {@code KC} so the KC x NB sub-panel of
+ * packed X stays in L1 while all the super-block's tiles sweep over it; the tiles' partial sums live in
+ * a small Y<sup>T</sup> scratch (whole-vector loads/stores once per K-block) and are transposed into Y
+ * once. Measured here (2026-11-30, shared machine): the inner loop compiles to 6 memory broadcasts,
+ * 2 vector loads and 12 FMAs with no bounds checks; an 8-row tile exceeds C2's inlining node budget
+ * (NodeCountInliningCutoff) and falls back to boxed vectors, 40x slower, so 6 rows is the ceiling. 16-bit weights are widened into a per-thread f32 copy of the super-block once
  * (vector conversion), so the inner loop is the same f32 kernel for every dtype.
  *
  * <p>Tails: the last token block may use the one-vector kernel, and rows beyond the range repeat the
@@ -41,9 +45,9 @@ final class DenseGemm implements TileKernel {
     private static final int NB = 2 * L;
     /** Weight rows per register tile. */
     static final int MR = 6;
-    private static final long SUPER_BLOCK_BYTES = Long.getLong("spruce.gemm.superBytes", 768L * 1024);
+    private static final long SUPER_BLOCK_BYTES = 768L * 1024;
     /** K-block: a KC x NB packed-X sub-panel (32 KB at 512 bits) stays in L1 while tiles sweep it. */
-    private static final int KC = Integer.getInteger("spruce.gemm.kc", 256);
+    private static final int KC = 256;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
     private static final boolean FMA = VectorConstants.FAST_FMA;
@@ -94,30 +98,28 @@ final class DenseGemm implements TileKernel {
         // Y^T accumulators of one super-block, [block][row][NB]: tiles are reloaded per K-block with
         // whole-vector loads, and transposed into Y once at the end.
         float[] acc = new float[sr * NB * blocks];
-        try (Arena arena = wt == WeightType.F32 ? null : Arena.ofConfined()) {
-            MemorySegment wide = arena == null ? null : arena.allocate(4L * k * Math.min(sr, r1 - r0), 64);
-            for (int s = r0; s < r1; s += sr) {
-                int se = Math.min(s + sr, r1);
-                MemorySegment src;
-                int rowShift; // row index in src = row - rowShift
-                if (wide == null) {
-                    src = w;
-                    rowShift = 0;
-                } else {
-                    widen(w, wt, k, s, se, wide);
-                    src = wide;
-                    rowShift = s;
-                }
-                java.util.Arrays.fill(acc, 0f);
-                superBlock(src, s - rowShift, se - rowShift, k, xt, n, blocks, sr, acc);
-                for (int b = 0; b < blocks; b++) {
-                    int t0 = b * NB;
-                    int tokens = Math.min(NB, n - t0);
-                    for (int i = 0; i < se - s; i++) {
-                        int a = (b * sr + i) * NB;
-                        for (int j = 0; j < tokens; j++) {
-                            y.setAtIndex(JF, (long) (t0 + j) * m + s + i, acc[a + j]);
-                        }
+        MemorySegment wide = wt == WeightType.F32 ? null : Scratch.get(4L * k * Math.min(sr, r1 - r0));
+        for (int s = r0; s < r1; s += sr) {
+            int se = Math.min(s + sr, r1);
+            MemorySegment src;
+            int rowShift; // row index in src = row - rowShift
+            if (wide == null) {
+                src = w;
+                rowShift = 0;
+            } else {
+                widen(w, wt, k, s, se, wide);
+                src = wide;
+                rowShift = s;
+            }
+            java.util.Arrays.fill(acc, 0f);
+            superBlock(src, s - rowShift, se - rowShift, k, xt, n, blocks, sr, acc);
+            for (int b = 0; b < blocks; b++) {
+                int t0 = b * NB;
+                int tokens = Math.min(NB, n - t0);
+                for (int i = 0; i < se - s; i++) {
+                    int a = (b * sr + i) * NB;
+                    for (int j = 0; j < tokens; j++) {
+                        y.setAtIndex(JF, (long) (t0 + j) * m + s + i, acc[a + j]);
                     }
                 }
             }
@@ -193,7 +195,7 @@ final class DenseGemm implements TileKernel {
             for (; i < bound; i += L) {
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, src + 2L * i, NO)
                         .convertShape(VectorOperators.S2I, I, 0);
-                // IEEE half -> float, exactly (see DenseGemv.f16ToFloat for the reasoning).
+                // IEEE half -> float, exactly (see DenseGemv.widenF16 for the reasoning).
                 IntVector mag = h.and(0x7fff);
                 IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
                 IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).add(0x38000000);

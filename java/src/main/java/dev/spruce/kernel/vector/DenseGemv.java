@@ -7,7 +7,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -46,11 +45,9 @@ final class DenseGemv implements DotKernel {
         long eb = WeightType.bytes(wt);
         long rowBytes = eb * k;
         int last = r1 - 1;
-        try (Arena arena = wt == WeightType.F16 ? Arena.ofConfined() : null) {
-            // f16 rows are widened into this 4-row f32 staging area (see widenF16 for why).
-            MemorySegment f32 = arena == null ? null : arena.allocate(16L * k, 64);
-            rows(w, wt, m, k, x, n, y, r0, r1, rowBytes, last, f32);
-        }
+        // f16 rows are widened into a 4-row f32 staging area (see widenF16 for why).
+        MemorySegment f32 = wt == WeightType.F16 ? Scratch.get(16L * k) : null;
+        rows(w, wt, m, k, x, n, y, r0, r1, rowBytes, last, f32);
     }
 
     private static void rows(MemorySegment w, int wt, int m, int k, MemorySegment x, int n, MemorySegment y,
@@ -198,7 +195,19 @@ final class DenseGemv implements DotKernel {
         int bound = F.loopBound(k);
         int i = 0;
         for (; i < bound; i += L) {
-            f16(w, src + 2L * i).intoMemorySegment(buf, dst + 4L * i, NO);
+            // IEEE half -> float, exactly: normal numbers rebias the exponent (+112); Inf/NaN get a second
+            // +112 so the exponent saturates to 255 (payload kept); subnormals and zero are mantissa * 2^-24,
+            // which int->float conversion computes exactly. Written out here, not called: a ~100-byte
+            // helper is not inlined, and a vector returned from a call that is not inlined is boxed (20x slower).
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, src + 2L * i, NO)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector mag = h.and(0x7fff);
+            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+            IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
+            bits = bits.add(IntVector.broadcast(I, 0x38000000), mag.compare(VectorOperators.GE, 0x7c00));
+            FloatVector sub = ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
+            bits = bits.blend(sub.reinterpretAsInts(), mag.compare(VectorOperators.LT, 0x0400));
+            bits.or(sign).reinterpretAsFloats().intoMemorySegment(buf, dst + 4L * i, NO);
         }
         for (; i < k; i++) {
             buf.set(JF, dst + 4L * i, Float.float16ToFloat(w.get(JS, src + 2L * i)));
@@ -215,23 +224,4 @@ final class DenseGemv implements DotKernel {
         return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    /** One vector of IEEE half weights widened to float. */
-    private static FloatVector f16(MemorySegment w, long off) {
-        return f16ToFloat((IntVector) ShortVector.fromMemorySegment(S, w, off, NO).convertShape(VectorOperators.S2I, I, 0));
-    }
-
-    /**
-     * IEEE half (sign-extended into int lanes) to float, exactly: normal numbers rebias the exponent
-     * (+112), Inf/NaN get a second +112 so the exponent saturates to 255 (NaN payload kept), subnormals
-     * and zero are mantissa * 2^-24, which int->float conversion computes exactly.
-     */
-    private static FloatVector f16ToFloat(IntVector h) {
-        IntVector mag = h.and(0x7fff);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).add(0x38000000);
-        bits = bits.add(IntVector.broadcast(I, 0x38000000), mag.compare(VectorOperators.GE, 0x7c00));
-        FloatVector sub = ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
-        bits = bits.blend(sub.reinterpretAsInts(), mag.compare(VectorOperators.LT, 0x0400));
-        return bits.or(sign).reinterpretAsFloats();
-    }
 }

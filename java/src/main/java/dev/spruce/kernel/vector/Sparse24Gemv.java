@@ -44,8 +44,10 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final int EB_F32 = 4;
+    private static final int EB_BF16 = 2;
     /** Logical k per tile for one token: 4096 k = 16 KB of activations, a third of a 48 KB L1. */
-    static final int K_TILE = 4096;
+    static final int K_TILE = Integer.getInteger("spruce.sparse24.gemvKTile", 4096);
 
     Sparse24Gemv() {
     }
@@ -77,13 +79,15 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         return IntVector.broadcast(IS, bits).lanewise(VectorOperators.LSHR, SHIFTS).and(3).add(OFFSETS);
     }
 
-    /** The L values of chunk c as floats: F32 loaded directly, BF16 widened by a 16-bit shift. */
-    private static FloatVector values(boolean bf16, MemorySegment vals, long rowVals, int c) {
-        if (bf16) {
-            return ((IntVector) ShortVector.fromMemorySegment(SS, vals, rowVals + 2L * L * c, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        }
+    /** The L BF16 values of chunk c widened to floats (a bf16 is the top half of its float). */
+    private static FloatVector valuesBf16(MemorySegment vals, long rowVals, int c) {
+        return ((IntVector) ShortVector.fromMemorySegment(SS, vals, rowVals + 2L * L * c, LE)
+                .convertShape(VectorOperators.S2I, IS, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The L F32 values of chunk c. */
+    private static FloatVector valuesF32(MemorySegment vals, long rowVals, int c) {
         return FloatVector.fromMemorySegment(FS, vals, rowVals + 4L * L * c, LE);
     }
 
@@ -98,18 +102,12 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             oneToken(vals, codes, bf16, k, x, 0, y, 0, r0, r1);
             return;
         }
-        int r = r0;
-        for (; r + 2 <= r1; r += 2) {
+        for (int r = r0; r < r1; r++) {
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                twoRowsFourTokens(vals, codes, bf16, m, k, x, y, r, t);
+                oneRowFourTokens(vals, codes, bf16, m, k, x, y, r, t);
             }
             for (; t < n; t++) {
-                oneToken(vals, codes, bf16, k, x, 4L * k * t, y, 4L * m * t, r, r + 2);
-            }
-        }
-        for (; r < r1; r++) {
-            for (int t = 0; t < n; t++) {
                 oneToken(vals, codes, bf16, k, x, 4L * k * t, y, 4L * m * t, r, r + 1);
             }
         }
@@ -119,115 +117,199 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static void oneToken(MemorySegment vals, MemorySegment codes, boolean bf16, int k,
                                  MemorySegment x, long xo, MemorySegment y, long yo, int r0, int r1) {
         final int chunks = k / CHUNK;
-        final long valRow = (long) (k / 2) * (bf16 ? 2 : 4);
-        final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final int tileChunks = Math.max(1, K_TILE / CHUNK);
         for (int c0 = 0; c0 < chunks || (c0 == 0 && chunks == 0); c0 += tileChunks) {
             final int c1 = Math.min(chunks, c0 + tileChunks);
             final boolean first = c0 == 0;
             final boolean last = c1 == chunks;
             int r = r0;
-            for (; r + 4 <= r1; r += 4) {
-                final long v0 = r * valRow;
-                final long q0 = r * codeRow;
-                FloatVector a0 = FloatVector.zero(FS);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                for (int c = c0; c < c1; c++) {
-                    long xc = xo + 4L * CHUNK * c;
-                    IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
-                    IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
-                    a0 = values(bf16, vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
-                    a1 = values(bf16, vals, v0 + valRow, c)
-                            .fma(select(decode(chunkBits(codes, q0 + codeRow, c)), x0, x1), a1);
-                    a2 = values(bf16, vals, v0 + 2 * valRow, c)
-                            .fma(select(decode(chunkBits(codes, q0 + 2 * codeRow, c)), x0, x1), a2);
-                    a3 = values(bf16, vals, v0 + 3 * valRow, c)
-                            .fma(select(decode(chunkBits(codes, q0 + 3 * codeRow, c)), x0, x1), a3);
+            // One loop per value type and row count: a loop holding several load paths grows past the size
+            // up to which C2 inlines the Vector API calls, and then every vector op allocates.
+            for (; r + 2 <= r1; r += 2) {
+                if (bf16) {
+                    twoRowsBf16(vals, codes, k, x, xo, y, yo, r, c0, c1, first, last);
+                } else {
+                    twoRowsF32(vals, codes, k, x, xo, y, yo, r, c0, c1, first, last);
                 }
-                finish(y, yo, r, first, last, a0, vals, codes, bf16, k, chunks * CHUNK, x, xo);
-                finish(y, yo, r + 1, first, last, a1, vals, codes, bf16, k, chunks * CHUNK, x, xo);
-                finish(y, yo, r + 2, first, last, a2, vals, codes, bf16, k, chunks * CHUNK, x, xo);
-                finish(y, yo, r + 3, first, last, a3, vals, codes, bf16, k, chunks * CHUNK, x, xo);
             }
             for (; r < r1; r++) {
-                final long v0 = r * valRow;
-                final long q0 = r * codeRow;
-                FloatVector a0 = FloatVector.zero(FS);
-                for (int c = c0; c < c1; c++) {
-                    long xc = xo + 4L * CHUNK * c;
-                    IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
-                    IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
-                    a0 = values(bf16, vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
+                if (bf16) {
+                    oneRowBf16(vals, codes, k, x, xo, y, yo, r, c0, c1, first, last);
+                } else {
+                    oneRowF32(vals, codes, k, x, xo, y, yo, r, c0, c1, first, last);
                 }
-                finish(y, yo, r, first, last, a0, vals, codes, bf16, k, chunks * CHUNK, x, xo);
             }
         }
     }
 
-    /** Rows r, r+1 times tokens t..t+3 over all of K, written to Y. */
-    private static void twoRowsFourTokens(MemorySegment vals, MemorySegment codes, boolean bf16, int m, int k,
-                                          MemorySegment x, MemorySegment y, int r, int t) {
-        final int chunks = k / CHUNK;
-        final long valRow = (long) (k / 2) * (bf16 ? 2 : 4);
+    /** Rows r, r+1, chunks [c0, c1) of the token at byte xo. */
+    private static void twoRowsF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
+                                  MemorySegment y, long yo, int r, int c0, int c1, boolean first, boolean last) {
+        final long valRow = (long) (k / 2) * EB_F32;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
+        final long v0 = r * valRow;
+        final long q0 = r * codeRow;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        for (int c = c0; c < c1; c++) {
+            long xc = xo + 4L * CHUNK * c;
+            IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+            IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+            a0 = valuesF32(vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
+            a1 = valuesF32(vals, v0 + valRow, c).fma(select(decode(chunkBits(codes, q0 + codeRow, c)), x0, x1), a1);
+        }
+        int kDone = (k / CHUNK) * CHUNK;
+        boolean bf16 = false;
+        finish(y, yo, r, first, last, a0.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r + 1, first, last, a1.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xo);
+    }
+
+    /** Row r, chunks [c0, c1) of the token at byte xo. */
+    private static void oneRowF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
+                                 MemorySegment y, long yo, int r, int c0, int c1, boolean first, boolean last) {
+        final long v0 = r * (long) (k / 2) * EB_F32;
+        final long q0 = r * (long) Sparse24.wordsPerRow(k) * 2;
+        FloatVector a0 = FloatVector.zero(FS);
+        for (int c = c0; c < c1; c++) {
+            long xc = xo + 4L * CHUNK * c;
+            IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+            IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+            a0 = valuesF32(vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
+        }
+        finish(y, yo, r, first, last, a0.reduceLanes(VectorOperators.ADD), vals, codes, false, k,
+                (k / CHUNK) * CHUNK, x, xo);
+    }
+
+    /** Row r times tokens t..t+3 over all of K, written to Y. */
+    private static void oneRowFourTokensF32(MemorySegment vals, MemorySegment codes, int m, int k,
+                                           MemorySegment x, MemorySegment y, int r, int t) {
+        final int chunks = k / CHUNK;
         final long xRow = 4L * k;
-        final long va = r * valRow;
-        final long qa = r * codeRow;
+        final long va = r * (long) (k / 2) * EB_F32;
+        final long qa = r * (long) Sparse24.wordsPerRow(k) * 2;
         final long xt = t * xRow;
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
         for (int c = 0; c < chunks; c++) {
             IntVector ia = decode(chunkBits(codes, qa, c));
-            IntVector ib = decode(chunkBits(codes, qa + codeRow, c));
-            FloatVector wa = values(bf16, vals, va, c);
-            FloatVector wb = values(bf16, vals, va + valRow, c);
+            FloatVector wa = valuesF32(vals, va, c);
             long xc = xt + 4L * CHUNK * c;
-            IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
-            IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
-            a0 = wa.fma(select(ia, x0, x1), a0);
-            b0 = wb.fma(select(ib, x0, x1), b0);
-            x0 = IntVector.fromMemorySegment(IS, x, xc + xRow, LE);
-            x1 = IntVector.fromMemorySegment(IS, x, xc + xRow + 4L * L, LE);
-            a1 = wa.fma(select(ia, x0, x1), a1);
-            b1 = wb.fma(select(ib, x0, x1), b1);
-            x0 = IntVector.fromMemorySegment(IS, x, xc + 2 * xRow, LE);
-            x1 = IntVector.fromMemorySegment(IS, x, xc + 2 * xRow + 4L * L, LE);
-            a2 = wa.fma(select(ia, x0, x1), a2);
-            b2 = wb.fma(select(ib, x0, x1), b2);
-            x0 = IntVector.fromMemorySegment(IS, x, xc + 3 * xRow, LE);
-            x1 = IntVector.fromMemorySegment(IS, x, xc + 3 * xRow + 4L * L, LE);
-            a3 = wa.fma(select(ia, x0, x1), a3);
-            b3 = wb.fma(select(ib, x0, x1), b3);
+            a0 = wa.fma(select(ia, IntVector.fromMemorySegment(IS, x, xc, LE),
+                    IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE)), a0);
+            a1 = wa.fma(select(ia, IntVector.fromMemorySegment(IS, x, xc + xRow, LE),
+                    IntVector.fromMemorySegment(IS, x, xc + xRow + 4L * L, LE)), a1);
+            a2 = wa.fma(select(ia, IntVector.fromMemorySegment(IS, x, xc + 2 * xRow, LE),
+                    IntVector.fromMemorySegment(IS, x, xc + 2 * xRow + 4L * L, LE)), a2);
+            a3 = wa.fma(select(ia, IntVector.fromMemorySegment(IS, x, xc + 3 * xRow, LE),
+                    IntVector.fromMemorySegment(IS, x, xc + 3 * xRow + 4L * L, LE)), a3);
         }
         int kDone = chunks * CHUNK;
         long ym = 4L * m;
-        finish(y, t * ym, r, true, true, a0, vals, codes, bf16, k, kDone, x, xt);
-        finish(y, (t + 1) * ym, r, true, true, a1, vals, codes, bf16, k, kDone, x, xt + xRow);
-        finish(y, (t + 2) * ym, r, true, true, a2, vals, codes, bf16, k, kDone, x, xt + 2 * xRow);
-        finish(y, (t + 3) * ym, r, true, true, a3, vals, codes, bf16, k, kDone, x, xt + 3 * xRow);
-        finish(y, t * ym, r + 1, true, true, b0, vals, codes, bf16, k, kDone, x, xt);
-        finish(y, (t + 1) * ym, r + 1, true, true, b1, vals, codes, bf16, k, kDone, x, xt + xRow);
-        finish(y, (t + 2) * ym, r + 1, true, true, b2, vals, codes, bf16, k, kDone, x, xt + 2 * xRow);
-        finish(y, (t + 3) * ym, r + 1, true, true, b3, vals, codes, bf16, k, kDone, x, xt + 3 * xRow);
+        boolean bf16 = 4 == 2;
+        finish(y, t * ym, r, true, true, a0.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xt);
+        finish(y, (t + 1) * ym, r, true, true, a1.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+                xt + xRow);
+        finish(y, (t + 2) * ym, r, true, true, a2.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+                xt + 2 * xRow);
+        finish(y, (t + 3) * ym, r, true, true, a3.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+                xt + 3 * xRow);
+    }
+
+    /** Rows r, r+1, chunks [c0, c1) of the token at byte xo. */
+    private static void twoRowsBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
+                                  MemorySegment y, long yo, int r, int c0, int c1, boolean first, boolean last) {
+        final long valRow = (long) (k / 2) * EB_BF16;
+        final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
+        final long v0 = r * valRow;
+        final long q0 = r * codeRow;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        for (int c = c0; c < c1; c++) {
+            long xc = xo + 4L * CHUNK * c;
+            IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+            IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+            a0 = valuesBf16(vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
+            a1 = valuesBf16(vals, v0 + valRow, c).fma(select(decode(chunkBits(codes, q0 + codeRow, c)), x0, x1), a1);
+        }
+        int kDone = (k / CHUNK) * CHUNK;
+        boolean bf16 = true;
+        finish(y, yo, r, first, last, a0.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r + 1, first, last, a1.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xo);
+    }
+
+    /** Row r, chunks [c0, c1) of the token at byte xo. */
+    private static void oneRowBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
+                                 MemorySegment y, long yo, int r, int c0, int c1, boolean first, boolean last) {
+        final long v0 = r * (long) (k / 2) * EB_BF16;
+        final long q0 = r * (long) Sparse24.wordsPerRow(k) * 2;
+        FloatVector a0 = FloatVector.zero(FS);
+        for (int c = c0; c < c1; c++) {
+            long xc = xo + 4L * CHUNK * c;
+            IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+            IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+            a0 = valuesBf16(vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
+        }
+        finish(y, yo, r, first, last, a0.reduceLanes(VectorOperators.ADD), vals, codes, true, k,
+                (k / CHUNK) * CHUNK, x, xo);
+    }
+
+    /** Row r times tokens t..t+3 over all of K, written to Y. */
+    private static void oneRowFourTokensBf16(MemorySegment vals, MemorySegment codes, int m, int k,
+                                           MemorySegment x, MemorySegment y, int r, int t) {
+        final int chunks = k / CHUNK;
+        final long xRow = 4L * k;
+        final long va = r * (long) (k / 2) * EB_BF16;
+        final long qa = r * (long) Sparse24.wordsPerRow(k) * 2;
+        final long xt = t * xRow;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int c = 0; c < chunks; c++) {
+            IntVector ia = decode(chunkBits(codes, qa, c));
+            FloatVector wa = valuesBf16(vals, va, c);
+            long xc = xt + 4L * CHUNK * c;
+            a0 = wa.fma(select(ia, IntVector.fromMemorySegment(IS, x, xc, LE),
+                    IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE)), a0);
+            a1 = wa.fma(select(ia, IntVector.fromMemorySegment(IS, x, xc + xRow, LE),
+                    IntVector.fromMemorySegment(IS, x, xc + xRow + 4L * L, LE)), a1);
+            a2 = wa.fma(select(ia, IntVector.fromMemorySegment(IS, x, xc + 2 * xRow, LE),
+                    IntVector.fromMemorySegment(IS, x, xc + 2 * xRow + 4L * L, LE)), a2);
+            a3 = wa.fma(select(ia, IntVector.fromMemorySegment(IS, x, xc + 3 * xRow, LE),
+                    IntVector.fromMemorySegment(IS, x, xc + 3 * xRow + 4L * L, LE)), a3);
+        }
+        int kDone = chunks * CHUNK;
+        long ym = 4L * m;
+        boolean bf16 = 2 == 2;
+        finish(y, t * ym, r, true, true, a0.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xt);
+        finish(y, (t + 1) * ym, r, true, true, a1.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+                xt + xRow);
+        finish(y, (t + 2) * ym, r, true, true, a2.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+                xt + 2 * xRow);
+        finish(y, (t + 3) * ym, r, true, true, a3.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+                xt + 3 * xRow);
+    }
+
+    private static void oneRowFourTokens(MemorySegment vals, MemorySegment codes, boolean bf16, int m, int k,
+                                         MemorySegment x, MemorySegment y, int r, int t) {
+        if (bf16) {
+            oneRowFourTokensBf16(vals, codes, m, k, x, y, r, t);
+        } else {
+            oneRowFourTokensF32(vals, codes, m, k, x, y, r, t);
+        }
     }
 
     /**
      * Stores (first K tile) or adds a row's partial sum to y[yo + 4r]; on the last tile also adds the groups
      * beyond the last full chunk (K not a multiple of 2L) in scalar code.
      */
-    private static void finish(MemorySegment y, long yo, int r, boolean first, boolean last, FloatVector acc,
+    private static void finish(MemorySegment y, long yo, int r, boolean first, boolean last, float partial,
                                MemorySegment vals, MemorySegment codes, boolean bf16, int k, int kDone,
                                MemorySegment x, long xo) {
         long at = yo + 4L * r;
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = partial;
         if (!first) {
             sum += y.get(JF, at);
         }

@@ -1,0 +1,131 @@
+package dev.spruce.jmh;
+
+import dev.spruce.kernel.Backend;
+import dev.spruce.kernel.Backends;
+import dev.spruce.kernel.scalar.ScalarBackend;
+import dev.spruce.layout.Sparse24;
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * 2:4 sparse y = S x (batch 1, spmv24) and Y = S X (batch > 1, spmm24) through the public Backend API. Same
+ * params as the dense benchmark ({@code shape} = "MxK", {@code batch}, {@code threads}, {@code dtype} = value
+ * type), so {@code spruce bench} lines each 2:4 row up with the dense and OpenBLAS rows of the same shape.
+ * The weights are a random dense matrix pruned to 2:4 by magnitude (the two largest of every group of 4).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsPrepend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"},
+        jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+public class Sparse24Bench {
+    @Param({"4096x4096", "11008x4096", "4096x11008", "2304x768", "768x768", "3072x768", "768x3072",
+            "384x384", "1536x384", "384x1536"})
+    public String shape;
+
+    @Param({"1", "8", "32", "128", "512", "2048"})
+    public int batch;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"F32", "BF16"})
+    public String dtype;
+
+    private Sparse24 s;
+    private Matrix x;
+    private Matrix y;
+    private Backend vector;
+    private Backend scalar;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        String[] p = shape.toLowerCase(java.util.Locale.ROOT).split("x");
+        int m = Integer.parseInt(p[0]);
+        int k = Integer.parseInt(p[1]);
+        DType dt = DType.parse(dtype);
+        try (Matrix w = Matrix.of(magnitude24(m, k, 42), m, k, dt)) {
+            s = Sparse24.pack(w, dt);
+        }
+        x = Matrix.of(random(batch * k, 7), batch, k);
+        y = Matrix.allocate(batch, m, DType.F32);
+        Backends.Probe probe = Backends.vector(0, threads);
+        if (!probe.available()) {
+            throw new IllegalStateException("Vector backend not available: " + probe.reason());
+        }
+        vector = probe.backend();
+        scalar = new ScalarBackend(threads);
+    }
+
+    static float[] random(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return a;
+    }
+
+    /** Uniform [-1, 1) weights with the two smallest magnitudes of every group of 4 set to zero. */
+    static float[] magnitude24(int m, int k, long seed) {
+        float[] a = random(Math.multiplyExact(m, k), seed);
+        for (int g = 0; g < a.length; g += 4) {
+            for (int drop = 0; drop < 2; drop++) {
+                int min = -1;
+                for (int j = g; j < g + 4; j++) {
+                    if (a[j] != 0f && (min < 0 || Math.abs(a[j]) < Math.abs(a[min]))) {
+                        min = j;
+                    }
+                }
+                a[min] = 0f;
+            }
+        }
+        return a;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        s.close();
+        x.close();
+        y.close();
+    }
+
+    @Benchmark
+    public Matrix vector() {
+        if (batch == 1) {
+            vector.spmv24(s, x, y);
+        } else {
+            vector.spmm24(s, x, y);
+        }
+        return y;
+    }
+
+    /** The scalar reference; slow on big shapes, so {@code spruce bench} leaves it out unless asked. */
+    @Benchmark
+    public Matrix scalar() {
+        if (batch == 1) {
+            scalar.spmv24(s, x, y);
+        } else {
+            scalar.spmm24(s, x, y);
+        }
+        return y;
+    }
+}
