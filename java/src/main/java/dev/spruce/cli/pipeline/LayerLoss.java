@@ -20,18 +20,23 @@ public final class LayerLoss {
 
     /** The weights of a Linear as float64 (out x in), whatever its layout. */
     static double[] weights(Linear l) {
+        float[] f = weightsF32(l);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    /** The weights of a Linear (out x in, zeros where pruned), whatever its layout. */
+    static float[] weightsF32(Linear l) {
         Matrix m = switch (l) {
             case DenseLinear d -> d.weight();
             case Sparse24Linear s -> s.weight().toDense();
             default -> throw new IllegalArgumentException("layer " + l.name() + ": cannot read " + l.kind() + " weights");
         };
         try {
-            float[] f = m.toFloatArray();
-            double[] d = new double[f.length];
-            for (int i = 0; i < f.length; i++) {
-                d[i] = f[i];
-            }
-            return d;
+            return m.toFloatArray();
         } finally {
             if (!(l instanceof DenseLinear)) {
                 m.close();
