@@ -45,7 +45,7 @@ public final class HtmlReport {
         Demo.Settings s = r.settings();
         sb.append(String.format(Locale.ROOT, "<p class=\"note\">%d calibration sentences, %d evaluation sentences; %s; "
                         + "run took %.0f s. Fidelity compares pruned with dense embeddings on the evaluation split; "
-                        + "mean layer loss is the relative proxy loss ||(W-&#374;)X||&sup2;/||WX||&sup2; averaged over the pruned layers. "
+                        + "mean layer loss is the relative proxy loss ||(W-&#372;)X||&sup2;/||WX||&sup2; averaged over the pruned layers. "
                         + "Speeds are end-to-end sentences/s (tokenisation excluded), measured in this run, interleaved (two rounds per batch size over every engine, best round kept); the 2:4 methods share one layout and so one speed.</p>\n",
                 s.calibration().size(), s.evaluation().size(), esc(r.machine()), r.seconds()));
         sb.append("<table><tr>");
