@@ -31,6 +31,8 @@ public final class BenchModelCommand implements Callable<Integer> {
     PlanOptions planOptions = new PlanOptions();
     @Mixin
     CorpusOptions corpus = new CorpusOptions();
+    @Mixin
+    EvalOptions evalOptions = new EvalOptions();
 
     @Option(names = "--packed", paramLabel = "FILE", description = "Packed model file to time as the sparse model.")
     Path packed;
@@ -45,7 +47,7 @@ public final class BenchModelCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--seconds must be > 0, got " + seconds);
         }
         ModelSource src = model.source();
-        List<String> eval = corpus.evaluation();
+        List<String> eval = evalOptions.evaluation();
         Throughput t = new Throughput(eval, Math.max(0.5, seconds / 3), seconds);
         int threads = Parallel.defaultThreadCount();
         try (SentenceEncoder dense = src.load();

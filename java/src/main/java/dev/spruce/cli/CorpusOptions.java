@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Which sentences calibrate and which evaluate (the shipped corpus splits unless files are given). */
+/** Which sentences calibrate (the shipped calibration split unless a file is given), and the batch size. */
 public final class CorpusOptions {
     @Option(names = "--calib-sentences", paramLabel = "N", defaultValue = "256",
             description = "Calibration sentences (default: ${DEFAULT-VALUE}).")
@@ -17,24 +17,12 @@ public final class CorpusOptions {
             description = "Calibration text, one sentence per line (default: the shipped calibration split).")
     Path calibCorpus;
 
-    @Option(names = "--eval-sentences", paramLabel = "N", defaultValue = "300",
-            description = "Evaluation sentences (default: ${DEFAULT-VALUE}).")
-    int evalSentences;
-
-    @Option(names = "--eval-corpus", paramLabel = "FILE",
-            description = "Evaluation text, one sentence per line (default: the shipped evaluation split).")
-    Path evalCorpus;
-
     @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
             description = "Sentences per forward pass while calibrating and evaluating (default: ${DEFAULT-VALUE}).")
     int batch;
 
     public List<String> calibration() throws ModelFormatException {
         return take(calibCorpus == null ? Corpus.calibration() : Corpus.load(calibCorpus), calibSentences, 1, "--calib-sentences");
-    }
-
-    public List<String> evaluation() throws ModelFormatException {
-        return take(evalCorpus == null ? Corpus.evaluation() : Corpus.load(evalCorpus), evalSentences, 2, "--eval-sentences");
     }
 
     public int batch() {

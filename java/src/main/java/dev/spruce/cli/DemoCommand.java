@@ -27,6 +27,8 @@ public final class DemoCommand implements Callable<Integer> {
     ModelOptions model = new ModelOptions();
     @Mixin
     CorpusOptions corpus = new CorpusOptions();
+    @Mixin
+    EvalOptions evalOptions = new EvalOptions();
 
     @Option(names = "--methods", split = ",", paramLabel = "METHOD",
             description = "Methods to run (default: all: magnitude, wanda, nowag, sparsegpt).")
@@ -56,7 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (!(seconds >= 0)) {
             throw new IllegalArgumentException("--seconds must be >= 0, got " + seconds);
         }
-        Demo.Settings s = new Demo.Settings(corpus.calibration(), corpus.evaluation(), corpus.batch(), List.of(1, 32),
+        Demo.Settings s = new Demo.Settings(corpus.calibration(), evalOptions.evaluation(), corpus.batch(), List.of(1, 32),
                 Math.max(0.5, seconds / 3), seconds);
         Progress progress = quiet ? Progress.none() : new TerminalProgress(System.err);
         Demo.Result r = Demo.run(model.source(), ms, s, progress, System.err);

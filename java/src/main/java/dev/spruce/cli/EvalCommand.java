@@ -40,6 +40,8 @@ public final class EvalCommand implements Callable<Integer> {
     PlanOptions planOptions = new PlanOptions();
     @Mixin
     CorpusOptions corpus = new CorpusOptions();
+    @Mixin
+    EvalOptions evalOptions = new EvalOptions();
 
     @Option(names = {"-q", "--quiet"}, description = "No progress bars.")
     boolean quiet;
@@ -49,7 +51,7 @@ public final class EvalCommand implements Callable<Integer> {
         PrintStream o = System.out;
         Progress progress = quiet ? Progress.none() : new TerminalProgress(System.err);
         List<String> calib = corpus.calibration();
-        List<String> eval = corpus.evaluation();
+        List<String> eval = evalOptions.evaluation();
         PrunePlan plan = file == null ? planOptions.plan() : null;
         try (SentenceEncoder dense = model.source().load()) {
             if (plan != null) {
