@@ -81,6 +81,45 @@ public final class BertModel implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Assembles a model from its parts (for model-file readers such as the CLI's packed format); the model
+     * owns, and closes, every Linear of {@code layers}.
+     */
+    public static BertModel assemble(BertConfig config, float[] wordEmbeddings, float[] positionEmbeddings,
+                                     float[] typeEmbeddings, LayerNorm embeddingNorm, List<Layer> layers,
+                                     float attentionScale) {
+        Set<Linear> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Layer l : layers) {
+            owned.addAll(l.linears());
+        }
+        return new BertModel(config, wordEmbeddings, positionEmbeddings, typeEmbeddings, embeddingNorm, layers,
+                owned, attentionScale);
+    }
+
+    /** The word embedding table (vocab x hidden, row-major); shared, read only (for model-file writers). */
+    public float[] wordEmbeddings() {
+        return wordEmbeddings;
+    }
+
+    /** The position embedding table (maxPositions x hidden); shared, read only. */
+    public float[] positionEmbeddings() {
+        return positionEmbeddings;
+    }
+
+    /** The token-type embedding table (types x hidden), or null; shared, read only. */
+    public float[] typeEmbeddings() {
+        return typeEmbeddings;
+    }
+
+    public LayerNorm embeddingNorm() {
+        return embeddingNorm;
+    }
+
+    /** The divisor of the attention scores (sqrt(headDim) in the usual exports). */
+    public float attentionScale() {
+        return attentionScale;
+    }
+
     public List<Layer> layers() {
         return layers;
     }

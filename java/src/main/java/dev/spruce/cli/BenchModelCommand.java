@@ -1,0 +1,87 @@
+package dev.spruce.cli;
+
+import dev.spruce.calib.LayerStats;
+import dev.spruce.cli.pipeline.ModelPruner;
+import dev.spruce.cli.pipeline.ModelSource;
+import dev.spruce.cli.pipeline.PackedModel;
+import dev.spruce.cli.pipeline.Progress;
+import dev.spruce.cli.pipeline.PrunePlan;
+import dev.spruce.cli.pipeline.Throughput;
+import dev.spruce.kernel.Parallel;
+import dev.spruce.model.OrtSentenceEncoder;
+import dev.spruce.model.SentenceEncoder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code spruce bench-model}: end-to-end sentences/s of dense Java, sparse Java and ONNX Runtime in one run. */
+@Command(name = "bench-model", mixinStandardHelpOptions = true,
+        description = {"End-to-end sentences/s (tokenisation excluded) of the dense Java encoder, a sparse one "
+                + "(--packed FILE, or the model pruned in memory by --method/--pattern/...) and ONNX Runtime on the "
+                + "same batches of the evaluation split, at batch 1 and 32."})
+public final class BenchModelCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model = new ModelOptions();
+    @Mixin
+    PlanOptions planOptions = new PlanOptions();
+    @Mixin
+    CorpusOptions corpus = new CorpusOptions();
+    @Mixin
+    EvalOptions evalOptions = new EvalOptions();
+
+    @Option(names = "--packed", paramLabel = "FILE", description = "Packed model file to time as the sparse model.")
+    Path packed;
+
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "5",
+            description = "Timed seconds per measurement (default: ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!(seconds > 0)) {
+            throw new IllegalArgumentException("--seconds must be > 0, got " + seconds);
+        }
+        ModelSource src = model.source();
+        List<String> eval = evalOptions.evaluation();
+        Throughput t = new Throughput(eval, Math.max(0.5, seconds / 3), seconds);
+        int threads = Parallel.defaultThreadCount();
+        try (SentenceEncoder dense = src.load();
+             OrtSentenceEncoder ort = new OrtSentenceEncoder(src.onnxBytes(), dense.tokenizer(), threads)) {
+            SentenceEncoder sparse;
+            String label;
+            if (packed != null) {
+                sparse = PackedModel.load(packed);
+                label = packed.toString();
+            } else {
+                PrunePlan plan = planOptions.plan();
+                ModelPruner.checkPlan(dense.model(), plan);
+                java.util.Map<String, LayerStats> stats = ModelPruner.calibrate(dense, corpus.calibration(), corpus.batch(),
+                        Progress.none());
+                sparse = dense.with(ModelPruner.prune(dense.model(), stats, plan, Progress.none()).model());
+                label = plan.label();
+            }
+            try (sparse) {
+                System.out.printf(Locale.ROOT, "%-14s %8s %12s %12s %12s%n", "engine", "batch", "sentences/s", "vs dense", "vs ORT");
+                for (int b : List.of(1, 32)) {
+                    double d = t.java("dense Java", dense, b);
+                    double s = t.java("sparse Java", sparse, b);
+                    double o = t.ort(ort, dense, b);
+                    row("dense Java", b, d, d, o);
+                    row("sparse Java", b, s, d, o);
+                    row("ONNX Runtime", b, o, d, o);
+                }
+                System.out.println("sparse model: " + label + "; " + threads + " thread(s) for Java and ONNX Runtime");
+            }
+        }
+        return 0;
+    }
+
+    private static void row(String name, int batch, double v, double dense, double ort) {
+        System.out.printf(Locale.ROOT, "%-14s %8d %12.1f %11.2fx %11.2fx%n", name, batch, v, v / dense, v / ort);
+    }
+}

@@ -1,0 +1,135 @@
+package dev.spruce.cli.pipeline;
+
+import dev.spruce.calib.LayerStats;
+import dev.spruce.kernel.Backends;
+import dev.spruce.kernel.Op;
+import dev.spruce.kernel.Parallel;
+import dev.spruce.model.Linear;
+import dev.spruce.model.OrtSentenceEncoder;
+import dev.spruce.model.SentenceEncoder;
+import dev.spruce.tensor.DType;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The demo's work: calibrate the dense model once, prune it with every method (plus one plan that keeps
+ * attention dense, using the method with the best mean cosine), measure fidelity on the evaluation split and
+ * sentences/s of dense Java, sparse Java and ONNX Runtime at each batch size, in one run.
+ *
+ * <p>Speed depends only on the layout, not on the method that chose the weights, so each distinct layout
+ * (all Linears 2:4, attention dense) is timed once and shared by the rows that have it.
+ */
+public final class Demo {
+
+    /** Settings. {@code seconds} = 0 skips timing (tests). */
+    public record Settings(List<String> calibration, List<String> evaluation, int batch, List<Integer> speedBatches,
+                           double warmupSeconds, double seconds) {
+    }
+
+    /** One pruned variant. {@code speed} maps batch size to sentences/s (empty when not timed). */
+    public record Row(PrunePlan plan, String layout, long layersPruned, int layers, double meanLoss, Fidelity fidelity,
+                      Map<Integer, Double> speed) {
+    }
+
+    /** Everything the table and the report show. */
+    public record Result(String model, String machine, Settings settings, List<Row> rows, Map<Integer, Double> denseJava,
+                         Map<Integer, Double> ort, double seconds) {
+    }
+
+    private Demo() {
+    }
+
+    public static Result run(ModelSource source, List<Method> methods, Settings s, Progress progress,
+                             java.io.PrintStream log) throws Exception {
+        long t0 = System.nanoTime();
+        int threads = Parallel.defaultThreadCount();
+        String machine = Runtime.getRuntime().availableProcessors() + " CPU(s), " + threads + " thread(s); Java GEMM "
+                + Backends.bestCpu(Op.GEMM, DType.F32).name() + ", 2:4 " + Backends.bestCpu(Op.SPMM24, DType.F32).name();
+        List<Row> rows = new ArrayList<>();
+        Map<Integer, Double> denseSpeed = new LinkedHashMap<>();
+        Map<Integer, Double> ortSpeed = new LinkedHashMap<>();
+        Map<String, SentenceEncoder> byLayout = new LinkedHashMap<>();   // one pruned model per layout, for timing
+        Map<String, Map<Integer, Double>> layoutSpeed = new LinkedHashMap<>();
+        try (SentenceEncoder dense = source.load()) {
+            Map<String, LayerStats> stats = ModelPruner.calibrate(dense, s.calibration(), s.batch(), progress);
+            float[][] ref = embed(dense, s.evaluation(), s.batch());
+            List<PrunePlan> plans = new ArrayList<>();
+            for (Method m : methods) {
+                plans.add(PrunePlan.uniform(m, Sparsity.parse("2:4")));
+            }
+            List<Row> pending = new ArrayList<>();
+            for (int i = 0; i <= plans.size() && !plans.isEmpty(); i++) {
+                PrunePlan plan = i < plans.size() ? plans.get(i)
+                        : pending.stream().max((a, b) -> Double.compare(a.fidelity().meanCosine(), b.fidelity().meanCosine()))
+                        .get().plan().attentionDense();
+                ModelPruner.Outcome out = ModelPruner.prune(dense.model(), stats, plan, progress);
+                SentenceEncoder pruned = dense.with(out.model());
+                Fidelity f = Fidelity.compare(ref, embed(pruned, s.evaluation(), s.batch()));
+                String layout = layout(out.model().linears());
+                if (s.seconds() > 0 && !byLayout.containsKey(layout)) {
+                    byLayout.put(layout, pruned);
+                } else {
+                    pruned.close();
+                }
+                pending.add(new Row(plan, layout, out.prunedCount(), out.layers().size(), out.meanLoss(), f, Map.of()));
+                log.printf(java.util.Locale.ROOT, "%-40s mean layer loss %.4f, cosine mean %.5f worst %.5f%n",
+                        plan.label(), out.meanLoss(), f.meanCosine(), f.worstCosine());
+            }
+            if (s.seconds() > 0) {
+                time(source, dense, byLayout, s, denseSpeed, ortSpeed, layoutSpeed, threads, log);
+            }
+            for (Row r : pending) {
+                rows.add(new Row(r.plan(), r.layout(), r.layersPruned(), r.layers(), r.meanLoss(), r.fidelity(),
+                        layoutSpeed.getOrDefault(r.layout(), Map.of())));
+            }
+        } finally {
+            byLayout.values().forEach(SentenceEncoder::close);
+        }
+        return new Result(source.label(), machine, s, rows, denseSpeed, ortSpeed, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Times every engine on the same batches, interleaved: per batch size, two rounds over dense Java, ONNX
+     * Runtime and each sparse layout, keeping each engine's better round. A busy machine then slows all
+     * engines alike instead of whichever happened to run during a spike.
+     */
+    private static void time(ModelSource source, SentenceEncoder dense, Map<String, SentenceEncoder> byLayout, Settings s,
+                             Map<Integer, Double> denseSpeed, Map<Integer, Double> ortSpeed,
+                             Map<String, Map<Integer, Double>> layoutSpeed, int threads, java.io.PrintStream log)
+            throws Exception {
+        Throughput timing = new Throughput(s.evaluation(), s.warmupSeconds() / 2, s.seconds() / 2);
+        try (OrtSentenceEncoder ort = new OrtSentenceEncoder(source.onnxBytes(), dense.tokenizer(), threads)) {
+            for (int b : s.speedBatches()) {
+                log.printf("timing dense Java, ONNX Runtime and %d sparse layout(s) at batch %d ...%n", byLayout.size(), b);
+                for (int round = 0; round < 2; round++) {
+                    denseSpeed.merge(b, timing.java("dense Java", dense, b), Math::max);
+                    ortSpeed.merge(b, timing.ort(ort, dense, b), Math::max);
+                    for (Map.Entry<String, SentenceEncoder> e : byLayout.entrySet()) {
+                        layoutSpeed.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>())
+                                .merge(b, timing.java("sparse Java", e.getValue(), b), Math::max);
+                    }
+                }
+            }
+        }
+    }
+
+    /** "36 sparse24" or "24 sparse24 + 12 dense": what decides the speed. */
+    static String layout(List<Linear> linears) {
+        Map<String, Long> count = linears.stream().collect(Collectors.groupingBy(Linear::kind, LinkedHashMap::new,
+                Collectors.counting()));
+        return count.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(" + "));
+    }
+
+    static float[][] embed(SentenceEncoder enc, List<String> sentences, int batch) {
+        float[][] out = new float[sentences.size()][];
+        for (int i = 0; i < sentences.size(); i += batch) {
+            float[][] e = enc.embed(sentences.subList(i, Math.min(sentences.size(), i + batch)));
+            System.arraycopy(e, 0, out, i, e.length);
+        }
+        return out;
+    }
+}

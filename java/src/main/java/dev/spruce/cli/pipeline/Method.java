@@ -1,0 +1,60 @@
+package dev.spruce.cli.pipeline;
+
+import dev.spruce.prune.MagnitudePruner;
+import dev.spruce.prune.NoWagPruner;
+import dev.spruce.prune.Pruner;
+import dev.spruce.prune.SparseGptPruner;
+import dev.spruce.prune.WandaPruner;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/** The pruning methods the CLI offers, by the names users type. */
+public enum Method {
+    MAGNITUDE("magnitude", MagnitudePruner::new),
+    WANDA("wanda", WandaPruner::new),
+    NOWAG("nowag", NoWagPruner::new),
+    SPARSEGPT("sparsegpt", SparseGptPruner::new);
+
+    private final String id;
+    private final Supplier<Pruner> factory;
+
+    Method(String id, Supplier<Pruner> factory) {
+        this.id = id;
+        this.factory = factory;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** A fresh pruner (pruners hold per-run kernels and thread settings, so none is shared). */
+    public Pruner pruner() {
+        return factory.get();
+    }
+
+    /** Parses a user's method name ("nowag-p" is accepted for NoWag); unknown names are named in the error. */
+    public static Method parse(String s) {
+        String key = s == null ? "" : s.strip().toLowerCase(Locale.ROOT);
+        if (key.equals("nowag-p")) {
+            return NOWAG;
+        }
+        for (Method m : values()) {
+            if (m.id.equals(key)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown method '" + s + "' (choose " + names() + ")");
+    }
+
+    public static String names() {
+        return Arrays.stream(values()).map(Method::id).collect(Collectors.joining(", "));
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

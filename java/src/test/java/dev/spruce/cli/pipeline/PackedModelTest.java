@@ -1,0 +1,115 @@
+package dev.spruce.cli.pipeline;
+
+import dev.spruce.model.Linear;
+import dev.spruce.model.ModelFormatException;
+import dev.spruce.model.SentenceEncoder;
+import dev.spruce.model.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PackedModelTest {
+    private static final List<String> SENTENCES = List.of(
+            "The quick brown fox jumps over the lazy dog.",
+            "Congress shall make no law respecting an establishment of religion.",
+            "A packed model must load back exactly as it was written.",
+            "Short one.");
+
+    @TempDir
+    Path dir;
+
+    /** Every layout at once: 2:4 packed (FFN), 2:8 dense with zeros (attention), untouched dense (layer 5). */
+    private static PrunePlan mixedPlan() {
+        return new PrunePlan(Method.MAGNITUDE, Sparsity.parse("2:4"), Map.of(LayerType.ATTENTION, Sparsity.parse("2:8")),
+                List.of("layer.5."));
+    }
+
+    @Test
+    void packedMiniLmLoadsBackBitForBit() throws Exception {
+        SentenceEncoder dense = Shared.encoder();
+        ModelPruner.Outcome out = ModelPruner.prune(dense.model(), Map.of(), mixedPlan(), Progress.none());
+        Path file = dir.resolve("mixed.safetensors");
+        try (SentenceEncoder pruned = dense.with(out.model())) {
+            assertEquals(30, out.prunedCount());
+            PackedModel.write(pruned.model(), ModelSource.embedded().tokenizerRef(), Map.of("method", "magnitude"), file);
+            try (Stream<Path> files = Files.list(dir)) {
+                assertEquals(List.of(file), files.toList(), "only the final file is left, no temporary one");
+            }
+            try (SentenceEncoder loaded = PackedModel.load(file)) {
+                List<String> kinds = loaded.model().linears().stream().map(Linear::kind).toList();
+                assertEquals(kinds, pruned.model().linears().stream().map(Linear::kind).toList());
+                assertEquals(10, kinds.stream().filter("sparse24"::equals).count());
+                assertEquals(pruned.model().config(), loaded.model().config());
+                // Every stored parameter comes back with the same bits.
+                for (int i = 0; i < kinds.size(); i++) {
+                    Linear x = pruned.model().linears().get(i);
+                    Linear y = loaded.model().linears().get(i);
+                    assertEquals(x.name(), y.name());
+                    assertArrayEquals(bits(LayerLoss.weightsF32(x)), bits(LayerLoss.weightsF32(y)), x.name());
+                }
+                assertArrayEquals(bits(pruned.model().wordEmbeddings()), bits(loaded.model().wordEmbeddings()));
+                assertEquals(pruned.model().attentionScale(), loaded.model().attentionScale());
+                // Warm both up first: the vector 2:4 GEMV sums lanes with reduceLanes(ADD), whose order the
+                // Vector API leaves unspecified, so interpreted and C2-compiled code may round differently;
+                // once both models run the same compiled kernels their embeddings must agree bit for bit.
+                float[][] a = null;
+                float[][] b = null;
+                for (int round = 0; round < 3; round++) {
+                    a = pruned.embed(SENTENCES);
+                    b = loaded.embed(SENTENCES);
+                }
+                for (int i = 0; i < a.length; i++) {
+                    assertArrayEquals(bits(a[i]), bits(b[i]), "sentence " + i);
+                }
+                // and the pruning is real: the embeddings moved away from the dense ones
+                assertFalse(Arrays.equals(dense.embed(SENTENCES.get(0)), a[0]));
+            }
+        }
+    }
+
+    private static int[] bits(float[] v) {
+        int[] b = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            b[i] = Float.floatToRawIntBits(v[i]);
+        }
+        return b;
+    }
+
+    @Test
+    void tinyModelRoundTripsAndTruncatedOrForeignFilesAreNamed() throws Exception {
+        Path file = dir.resolve("tiny.safetensors");
+        try (var m = TinyBert.create(8, 2, 16, 2, 7)) {
+            PackedModel.write(m, ModelSource.embedded().tokenizerRef(), Map.of(), file);
+        }
+        try (var st = PackedModel.open(file)) {
+            assertTrue(st.metadata().containsKey("layer.1.output"));
+        }
+        byte[] all = Files.readAllBytes(file);
+        Path cut = dir.resolve("cut.safetensors");
+        Files.write(cut, Arrays.copyOf(all, all.length - 100));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> PackedModel.load(cut));
+        assertTrue(e.getMessage().startsWith(cut.toString()), e.getMessage());
+        Path garbage = dir.resolve("garbage.safetensors");
+        Files.write(garbage, "definitely not safetensors".getBytes());
+        assertThrows(ModelFormatException.class, () -> PackedModel.load(garbage));
+        e = assertThrows(ModelFormatException.class, () -> PackedModel.load(dir.resolve("missing.safetensors")));
+        assertTrue(e.getMessage().contains("not found"), e.getMessage());
+        Path foreign = dir.resolve("foreign.safetensors");
+        new dev.spruce.layout.io.SafeTensorsWriter().put("x", dev.spruce.layout.io.TensorDType.F32, new long[] {1},
+                new float[] {1}).write(foreign);
+        e = assertThrows(ModelFormatException.class, () -> PackedModel.load(foreign));
+        assertTrue(e.getMessage().contains("not a Spruce packed model"), e.getMessage());
+    }
+}
