@@ -6,6 +6,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -39,6 +40,11 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     /** Lane i: shift 2i (its 2-bit position field) and offset 4*(i/2) (its group's first k in the chunk). */
     private static final IntVector SHIFTS = IntVector.fromArray(IS, ramp(L, 2, 1), 0);
     private static final IntVector OFFSETS = IntVector.fromArray(IS, ramp(L, 4, 2), 0);
+    /** Lane i <-> lane i ^ h: the butterfly steps of {@link #sum}. */
+    private static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(FS, i -> (i ^ 8) % L);
+    private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(FS, i -> (i ^ 4) % L);
+    private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(FS, i -> i ^ 2);
+    private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(FS, i -> i ^ 1);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
@@ -55,6 +61,23 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     @Override
     public String toString() {
         return "Sparse24Gemv[" + BITS + " bits]";
+    }
+
+    /**
+     * Sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} leaves the order open, and C2's order
+     * differs from the interpreter's, so the same call gave different bits before and after JIT compilation.
+     */
+    private static float sum(FloatVector v) {
+        // Unrolled butterfly over constant shuffles (one vpermps + add per step); L is 4, 8 or 16.
+        if (L >= 16) {
+            v = v.add(v.rearrange(SWAP8));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(SWAP4));
+        }
+        v = v.add(v.rearrange(SWAP2));
+        v = v.add(v.rearrange(SWAP1));
+        return v.lane(0);
     }
 
     private static int[] ramp(int n, int step, int per) {
@@ -160,8 +183,8 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         }
         int kDone = (k / CHUNK) * CHUNK;
         boolean bf16 = false;
-        finish(y, yo, r, first, last, a0.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xo);
-        finish(y, yo, r + 1, first, last, a1.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r, first, last, sum(a0), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r + 1, first, last, sum(a1), vals, codes, bf16, k, kDone, x, xo);
     }
 
     /** Row r, chunks [c0, c1) of the token at byte xo. */
@@ -176,7 +199,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
             a0 = valuesF32(vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
         }
-        finish(y, yo, r, first, last, a0.reduceLanes(VectorOperators.ADD), vals, codes, false, k,
+        finish(y, yo, r, first, last, sum(a0), vals, codes, false, k,
                 (k / CHUNK) * CHUNK, x, xo);
     }
 
@@ -208,12 +231,12 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         int kDone = chunks * CHUNK;
         long ym = 4L * m;
         boolean bf16 = 4 == 2;
-        finish(y, t * ym, r, true, true, a0.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xt);
-        finish(y, (t + 1) * ym, r, true, true, a1.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+        finish(y, t * ym, r, true, true, sum(a0), vals, codes, bf16, k, kDone, x, xt);
+        finish(y, (t + 1) * ym, r, true, true, sum(a1), vals, codes, bf16, k, kDone, x,
                 xt + xRow);
-        finish(y, (t + 2) * ym, r, true, true, a2.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+        finish(y, (t + 2) * ym, r, true, true, sum(a2), vals, codes, bf16, k, kDone, x,
                 xt + 2 * xRow);
-        finish(y, (t + 3) * ym, r, true, true, a3.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+        finish(y, (t + 3) * ym, r, true, true, sum(a3), vals, codes, bf16, k, kDone, x,
                 xt + 3 * xRow);
     }
 
@@ -235,8 +258,8 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         }
         int kDone = (k / CHUNK) * CHUNK;
         boolean bf16 = true;
-        finish(y, yo, r, first, last, a0.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xo);
-        finish(y, yo, r + 1, first, last, a1.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r, first, last, sum(a0), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r + 1, first, last, sum(a1), vals, codes, bf16, k, kDone, x, xo);
     }
 
     /** Row r, chunks [c0, c1) of the token at byte xo. */
@@ -251,7 +274,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
             a0 = valuesBf16(vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
         }
-        finish(y, yo, r, first, last, a0.reduceLanes(VectorOperators.ADD), vals, codes, true, k,
+        finish(y, yo, r, first, last, sum(a0), vals, codes, true, k,
                 (k / CHUNK) * CHUNK, x, xo);
     }
 
@@ -283,12 +306,12 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         int kDone = chunks * CHUNK;
         long ym = 4L * m;
         boolean bf16 = 2 == 2;
-        finish(y, t * ym, r, true, true, a0.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x, xt);
-        finish(y, (t + 1) * ym, r, true, true, a1.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+        finish(y, t * ym, r, true, true, sum(a0), vals, codes, bf16, k, kDone, x, xt);
+        finish(y, (t + 1) * ym, r, true, true, sum(a1), vals, codes, bf16, k, kDone, x,
                 xt + xRow);
-        finish(y, (t + 2) * ym, r, true, true, a2.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+        finish(y, (t + 2) * ym, r, true, true, sum(a2), vals, codes, bf16, k, kDone, x,
                 xt + 2 * xRow);
-        finish(y, (t + 3) * ym, r, true, true, a3.reduceLanes(VectorOperators.ADD), vals, codes, bf16, k, kDone, x,
+        finish(y, (t + 3) * ym, r, true, true, sum(a3), vals, codes, bf16, k, kDone, x,
                 xt + 3 * xRow);
     }
 
