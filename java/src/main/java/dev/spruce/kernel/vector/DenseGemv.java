@@ -5,6 +5,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -27,6 +28,15 @@ final class DenseGemv implements DotKernel {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
     private static final int L = F.length();
+    /** Butterfly steps of {@link LaneSum}: fixed-order lane sums, the same bits before and after JIT compilation. */
+    private static final VectorShuffle<Float> SWAP8 = LaneSum.swap(F, 8);
+    private static final VectorShuffle<Float> SWAP4 = LaneSum.swap(F, 4);
+    private static final VectorShuffle<Float> SWAP2 = LaneSum.swap(F, 2);
+    private static final VectorShuffle<Float> SWAP1 = LaneSum.swap(F, 1);
+
+    private static float sum(FloatVector v) {
+        return LaneSum.sum(v, SWAP8, SWAP4, SWAP2, SWAP1);
+    }
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
@@ -107,10 +117,10 @@ final class DenseGemv implements DotKernel {
             a2 = fma(FloatVector.fromMemorySegment(F, w, o2 + wa, NO), xa, a2);
             a3 = fma(FloatVector.fromMemorySegment(F, w, o3 + wa, NO), xa, a3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
-        float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
-        float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0.add(b0));
+        float s1 = sum(a1.add(b1));
+        float s2 = sum(a2.add(b2));
+        float s3 = sum(a3.add(b3));
         for (; i < k; i++) {
             float xv = x.get(JF, xo + 4L * i);
             long wi = eb * i;
@@ -161,10 +171,10 @@ final class DenseGemv implements DotKernel {
             a2 = fma(bf16(w, o2 + wa), xa, a2);
             a3 = fma(bf16(w, o3 + wa), xa, a3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
-        float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
-        float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0.add(b0));
+        float s1 = sum(a1.add(b1));
+        float s2 = sum(a2.add(b2));
+        float s3 = sum(a3.add(b3));
         for (; i < k; i++) {
             float xv = x.get(JF, xo + 4L * i);
             long wi = eb * i;

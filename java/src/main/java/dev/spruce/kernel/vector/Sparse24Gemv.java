@@ -35,16 +35,20 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
     private static final int L = FS.length();
+    /** Butterfly steps of {@link LaneSum}: fixed-order lane sums, the same bits before and after JIT compilation. */
+    private static final VectorShuffle<Float> SWAP8 = LaneSum.swap(FS, 8);
+    private static final VectorShuffle<Float> SWAP4 = LaneSum.swap(FS, 4);
+    private static final VectorShuffle<Float> SWAP2 = LaneSum.swap(FS, 2);
+    private static final VectorShuffle<Float> SWAP1 = LaneSum.swap(FS, 1);
+
+    private static float sum(FloatVector v) {
+        return LaneSum.sum(v, SWAP8, SWAP4, SWAP2, SWAP1);
+    }
     /** Logical k covered by one vector of values. */
     private static final int CHUNK = 2 * L;
     /** Lane i: shift 2i (its 2-bit position field) and offset 4*(i/2) (its group's first k in the chunk). */
     private static final IntVector SHIFTS = IntVector.fromArray(IS, ramp(L, 2, 1), 0);
     private static final IntVector OFFSETS = IntVector.fromArray(IS, ramp(L, 4, 2), 0);
-    /** Lane i <-> lane i ^ h: the butterfly steps of {@link #sum}. */
-    private static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(FS, i -> (i ^ 8) % L);
-    private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(FS, i -> (i ^ 4) % L);
-    private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(FS, i -> i ^ 2);
-    private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(FS, i -> i ^ 1);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
@@ -61,23 +65,6 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     @Override
     public String toString() {
         return "Sparse24Gemv[" + BITS + " bits]";
-    }
-
-    /**
-     * Sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} leaves the order open, and C2's order
-     * differs from the interpreter's, so the same call gave different bits before and after JIT compilation.
-     */
-    private static float sum(FloatVector v) {
-        // Unrolled butterfly over constant shuffles (one vpermps + add per step); L is 4, 8 or 16.
-        if (L >= 16) {
-            v = v.add(v.rearrange(SWAP8));
-        }
-        if (L >= 8) {
-            v = v.add(v.rearrange(SWAP4));
-        }
-        v = v.add(v.rearrange(SWAP2));
-        v = v.add(v.rearrange(SWAP1));
-        return v.lane(0);
     }
 
     private static int[] ramp(int n, int step, int per) {
