@@ -97,7 +97,7 @@ final class DenseGemm implements TileKernel {
         int sr = superRows(k);
         // Y^T accumulators of one super-block, [block][row][NB]: tiles are reloaded per K-block with
         // whole-vector loads, and transposed into Y once at the end.
-        float[] acc = new float[sr * NB * blocks];
+        float[] acc = PackBuffer.TILE_SUMS.get((long) sr * NB * blocks);
         MemorySegment wide = wt == WeightType.F32 ? null : Scratch.get(4L * k * Math.min(sr, r1 - r0));
         for (int s = r0; s < r1; s += sr) {
             int se = Math.min(s + sr, r1);
@@ -111,7 +111,7 @@ final class DenseGemm implements TileKernel {
                 src = wide;
                 rowShift = s;
             }
-            java.util.Arrays.fill(acc, 0f);
+            java.util.Arrays.fill(acc, 0, sr * NB * blocks, 0f);
             superBlock(src, s - rowShift, se - rowShift, k, xt, n, blocks, sr, acc);
             for (int b = 0; b < blocks; b++) {
                 int t0 = b * NB;
