@@ -8,35 +8,25 @@ import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.Matrix;
 
 /** A 2:4 semi-structured {@link Linear}: a packed {@link Sparse24} W (out x in) plus bias, run by {@link Backend#spmm24}. */
-public final class Sparse24Linear implements Linear {
-    private final String name;
+public final class Sparse24Linear extends BiasedLinear {
     private final Sparse24 weight;
-    private final float[] bias;
-    private final Backend backend;
 
     /** Takes ownership of {@code weight}; copies {@code bias} (length out, or null). */
     public Sparse24Linear(String name, Sparse24 weight, float[] bias, Backend backend) {
-        Checks.notNull(name, "name");
-        Checks.notNull(weight, "weight");
-        Checks.notNull(backend, "backend");
-        weight.requireOpen();
-        if (bias != null && bias.length != weight.rows()) {
-            throw new IllegalArgumentException("layer " + name + ": bias has " + bias.length + " values but W is "
-                    + weight.shapeString() + " (out x in)");
-        }
-        if (!backend.supports(Op.SPMM24, weight.valueType())) {
-            throw new IllegalArgumentException("layer " + name + ": backend " + backend.name()
-                    + " cannot run SPMM24 on " + weight.valueType() + " values");
-        }
-        this.name = name;
+        super(name, open(weight).rows(), weight.cols(), weight.shapeString(), bias, backend, Op.SPMM24,
+                weight.valueType());
         this.weight = weight;
-        this.bias = bias == null ? null : bias.clone();
-        this.backend = backend;
+    }
+
+    private static Sparse24 open(Sparse24 weight) {
+        Checks.notNull(weight, "weight");
+        weight.requireOpen();
+        return weight;
     }
 
     /** On the fastest CPU backend for 2:4 products with this value type. */
     public Sparse24Linear(String name, Sparse24 weight, float[] bias) {
-        this(name, weight, bias, Backends.bestCpu(Op.SPMM24, weight.valueType()));
+        this(name, weight, bias, Backends.bestCpu(Op.SPMM24, open(weight).valueType()));
     }
 
     /**
@@ -54,28 +44,13 @@ public final class Sparse24Linear implements Linear {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public int inFeatures() {
-        return weight.cols();
-    }
-
-    @Override
-    public int outFeatures() {
-        return weight.rows();
-    }
-
-    @Override
     public String kind() {
         return "sparse24";
     }
 
     @Override
-    public long bytes() {
-        return weight.byteSize() + (bias == null ? 0 : 4L * bias.length);
+    long weightBytes() {
+        return weight.byteSize();
     }
 
     /** The packed weights; owned by this layer, do not close. */
@@ -83,18 +58,9 @@ public final class Sparse24Linear implements Linear {
         return weight;
     }
 
-    public float[] bias() {
-        return bias == null ? null : bias.clone();
-    }
-
-    public Backend backend() {
-        return backend;
-    }
-
     @Override
-    public void forward(Matrix x, Matrix y) {
-        backend.spmm24(weight, x, y);
-        DenseLinear.addBias(bias, y);
+    void multiply(Matrix x, Matrix y) {
+        backend().spmm24(weight, x, y);
     }
 
     @Override
@@ -104,7 +70,7 @@ public final class Sparse24Linear implements Linear {
 
     @Override
     public String toString() {
-        return "Sparse24Linear[" + name + ", " + weight.shapeString() + " " + weight.valueType() + ", "
-                + backend.name() + "]";
+        return "Sparse24Linear[" + name() + ", " + weight.shapeString() + " " + weight.valueType() + ", "
+                + backend().name() + "]";
     }
 }
