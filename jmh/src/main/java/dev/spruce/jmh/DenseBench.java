@@ -1,7 +1,6 @@
 package dev.spruce.jmh;
 
 import dev.spruce.kernel.Backend;
-import dev.spruce.kernel.Backends;
 import dev.spruce.kernel.scalar.ScalarBackend;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -60,11 +59,7 @@ public class DenseBench {
         w = Shapes.random(mk[0], mk[1], DType.parse(dtype), 42);
         x = Shapes.random(batch, mk[1], DType.F32, 7);
         y = Matrix.allocate(batch, mk[0], DType.F32);
-        Backends.Probe p = Backends.vector(0, threads);
-        if (!p.available()) {
-            throw new IllegalStateException("Vector backend not available: " + p.reason());
-        }
-        vector = p.backend();
+        vector = Shapes.vectorBackend(threads);
         scalar = new ScalarBackend(threads);
     }
 

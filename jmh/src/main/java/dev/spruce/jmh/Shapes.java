@@ -1,11 +1,13 @@
 package dev.spruce.jmh;
 
+import dev.spruce.kernel.Backend;
+import dev.spruce.kernel.Backends;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
 import java.util.SplittableRandom;
 
-/** Helpers shared by the benchmarks: shape parsing and seeded random matrices. */
+/** Helpers shared by the benchmarks: shape parsing, seeded random data, the Vector backend under test. */
 public final class Shapes {
     private Shapes() {
     }
@@ -21,11 +23,25 @@ public final class Shapes {
 
     /** A rows x cols matrix of uniform values in [-1, 1), rounded to {@code dtype}, from a fixed seed. */
     public static Matrix random(int rows, int cols, DType dtype, long seed) {
+        return Matrix.of(randomArray(Math.toIntExact((long) rows * cols), seed), rows, cols, dtype);
+    }
+
+    /** n uniform values in [-1, 1) from a fixed seed. */
+    public static float[] randomArray(int n, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
-        float[] a = new float[Math.toIntExact((long) rows * cols)];
-        for (int i = 0; i < a.length; i++) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
             a[i] = (float) (rnd.nextDouble() * 2 - 1);
         }
-        return Matrix.of(a, rows, cols, dtype);
+        return a;
+    }
+
+    /** The Vector API backend with {@code threads} threads; a benchmark without it has nothing to measure. */
+    public static Backend vectorBackend(int threads) {
+        Backends.Probe p = Backends.vector(0, threads);
+        if (!p.available()) {
+            throw new IllegalStateException("Vector backend not available: " + p.reason());
+        }
+        return p.backend();
     }
 }

@@ -1,7 +1,6 @@
 package dev.spruce.jmh;
 
 import dev.spruce.kernel.Backend;
-import dev.spruce.kernel.Backends;
 import dev.spruce.kernel.scalar.ScalarBackend;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
@@ -20,7 +19,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,35 +56,22 @@ public class Sparse24Bench {
 
     @Setup(Level.Trial)
     public void setup() {
-        String[] p = shape.toLowerCase(java.util.Locale.ROOT).split("x");
-        int m = Integer.parseInt(p[0]);
-        int k = Integer.parseInt(p[1]);
+        int[] mk = Shapes.parse(shape);
+        int m = mk[0];
+        int k = mk[1];
         DType dt = DType.parse(dtype);
         try (Matrix w = Matrix.of(magnitude24(m, k, 42), m, k, dt)) {
             s = Sparse24.pack(w, dt);
         }
-        x = Matrix.of(random(batch * k, 7), batch, k);
+        x = Shapes.random(batch, k, DType.F32, 7);
         y = Matrix.allocate(batch, m, DType.F32);
-        Backends.Probe probe = Backends.vector(0, threads);
-        if (!probe.available()) {
-            throw new IllegalStateException("Vector backend not available: " + probe.reason());
-        }
-        vector = probe.backend();
+        vector = Shapes.vectorBackend(threads);
         scalar = new ScalarBackend(threads);
-    }
-
-    static float[] random(int n, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (rnd.nextDouble() * 2 - 1);
-        }
-        return a;
     }
 
     /** Uniform [-1, 1) weights with the two smallest magnitudes of every group of 4 set to zero. */
     static float[] magnitude24(int m, int k, long seed) {
-        float[] a = random(Math.multiplyExact(m, k), seed);
+        float[] a = Shapes.randomArray(Math.multiplyExact(m, k), seed);
         for (int g = 0; g < a.length; g += 4) {
             for (int drop = 0; drop < 2; drop++) {
                 int min = -1;
