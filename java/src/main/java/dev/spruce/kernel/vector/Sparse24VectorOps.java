@@ -70,6 +70,8 @@ final class Sparse24VectorOps {
         final int m = s.rows();
         final int k = s.cols();
         final int n = x.rows();
+        // No Parallel.threadsFor cut here: tried 2026-11-30, MiniLM's 2:4 layers on one thread made the demo's
+        // batch-1 speed drop from 41 to 26 sentences/s (this path costs more per multiply-add than dense GEMM).
         Parallel.forRange(m, threads, 16, (r0, r1) -> dot.rows(vals, codes, bf16, m, k, xs, n, ys, r0, r1));
     }
 

@@ -24,11 +24,6 @@ public class VectorBackend implements Backend {
     /** Below this many tokens GEMM runs as dot products (GEMV shape), above as register-blocked tiles. */
     private final int tileMinTokens;
     private final int bits;
-    /**
-     * Multiply-adds below which a dense product runs on one thread (see {@link #threadsFor});
-     * {@code -Dspruce.parallelMinMacs=0} always splits (the test suite uses it to exercise every split).
-     */
-    static final long PARALLEL_MIN_MACS = Long.getLong("spruce.parallelMinMacs", 8L << 20);
     private final int threads;
     private final DotKernel dot;
     private final TileKernel tile;
@@ -143,14 +138,9 @@ public class VectorBackend implements Backend {
         Parallel.forRange(m, t, DenseGemm.MR, (r0, r1) -> tile.rows(ws, wt, m, k, xt, n, ys, r0, r1));
     }
 
-    /**
-     * Threads worth waking for an M x K x N product. Handing work to the pool costs tens of microseconds
-     * (waking a parked worker), which is the whole run time of a small layer: measured 2026-11-30 with JMH,
-     * 384x384 x 25 tokens took 102 us on one thread and 200 us on two. Below {@link #PARALLEL_MIN_MACS}
-     * multiply-adds the call stays on the caller's thread.
-     */
+    /** Threads for an M x K x N dense product (small ones stay on the caller's thread). */
     private int threadsFor(int m, int k, int n) {
-        return (long) m * k * n < PARALLEL_MIN_MACS ? 1 : threads;
+        return Parallel.threadsFor((long) m * k * n, threads);
     }
 
     @Override
