@@ -31,6 +31,7 @@ class BlockSparseKernelTest {
     static List<Backend> backends(int bits, int threads) {
         List<Backend> b = new ArrayList<>();
         b.add(new ScalarBackend(threads));
+        b.add(new VectorBackend(bits, threads));
         return b;
     }
 
