@@ -16,11 +16,13 @@ import java.nio.ByteOrder;
  * Block-sparse GEMM for many tokens, Y (N x M) with y_n = S x_n, S in BSR.
  *
  * <p>The dense kernel's register tile ({@link DenseGemm}: 6 weight rows x 2 vectors of tokens, 12 accumulators)
- * run over a block row's kept blocks instead of over all of K: for one tile of rows of a block row and one packed
- * token block, the accumulators stay in registers across every kept block of the row, and each kept block adds
- * {@code bw} k-steps of 6 broadcasts (straight from the block, which is contiguous), 2 vector loads of the packed
- * X^T at the block's column, and 12 FMAs. So a dropped block costs nothing and a kept block costs only its FMAs
- * plus one column lookup: the kernel's time follows the kept fraction (the issue's 7x at 90% needs exactly that).
+ * run over a block row's kept blocks instead of over all of K: each kept block adds {@code bw} k-steps of 6
+ * broadcasts (straight from the block, which is contiguous), 2 vector loads of the packed X^T at the block's
+ * column, and 12 FMAs. So a dropped block costs nothing and a kept block costs its FMAs plus one column lookup: the
+ * kernel's time follows the kept fraction (the issue's 7x at 90% needs exactly that). The kept blocks are taken in
+ * chunks of about {@code KC} columns; every row tile of the block row sweeps one chunk (its packed-X slices stay in
+ * L1) with the accumulators in registers, parking them in a small L1 tile between chunks. Without the chunks each
+ * row tile streamed the whole row's X^T from L2: 50% sparsity ran at 1.4x dense instead of about 1.9x.
  *
  * <p>Rows of a block row that do not fill a 6-row tile (bh = 16: 6+6+4, 32: 5x6+2, 64: 10x6+4) use the 4- or 2-row
  * version of the same tile, so no block row wastes more than one row's work (odd remainders repeat the last row,
@@ -37,6 +39,8 @@ final class BlockSparseGemm implements BlockTileKernel {
     /** Tokens per packed block: two vectors (the dense kernel's packing). */
     private static final int NB = 2 * L;
     private static final int MR = 6;
+    /** Columns per K-chunk: the KC x NB packed-X slice (16 KB at 512 bits) stays in L1; 128 measured best of 64-512. */
+    private static final int KC = Integer.getInteger("spruce.block.kc", 128);
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
     private static final boolean FMA = VectorConstants.FAST_FMA;
@@ -70,6 +74,7 @@ final class BlockSparseGemm implements BlockTileKernel {
             wide = Scratch.get(4L * Math.max(1, most) * blockElems);
         }
         long rowBytes = 4L * bw;
+        int chunk = Math.max(1, KC / bw);
         for (int i = i0; i < i1; i++) {
             int p0 = rowPtr[i];
             int p1 = rowPtr[i + 1];
@@ -86,25 +91,31 @@ final class BlockSparseGemm implements BlockTileKernel {
             long blockBytes = 4L * blockElems;
             for (int b = 0; b < blocks; b++) {
                 int xb = b * k * NB;
-                int r = 0;
-                for (; r + MR <= bh; r += MR) {
+                java.util.Arrays.fill(tile, 0, (bh + MR) * NB, 0f);
+                // K-chunks of about KC columns: their packed-X slices (KC x NB floats) stay in L1 while every row
+                // tile of the block row sweeps them; the sums wait in the (L1) tile between chunks.
+                for (int c0 = p0; c0 < p1; c0 += chunk) {
+                    int c1 = Math.min(p1, c0 + chunk);
+                    long cb = wb + (c0 - p0) * blockBytes;
+                    int r = 0;
+                    for (; r + MR <= bh; r += MR) {
+                        long o = rowBytes * r;
+                        tile6(src, cb, blockBytes, o, o + rowBytes, o + 2 * rowBytes, o + 3 * rowBytes,
+                                o + 4 * rowBytes, o + 5 * rowBytes, cols, c0, c1, bw, xt, xb, tile, r * NB);
+                    }
+                    int rem = bh - r;
+                    long last = rowBytes * (bh - 1);
                     long o = rowBytes * r;
-                    tile6(src, wb, blockBytes, o, o + rowBytes, o + 2 * rowBytes, o + 3 * rowBytes, o + 4 * rowBytes,
-                            o + 5 * rowBytes, cols, p0, p1, bw, xt, xb, tile, r * NB);
-                }
-                int rem = bh - r;
-                long last = rowBytes * (bh - 1);
-                if (rem > 4) {
-                    long o = rowBytes * r;
-                    tile6(src, wb, blockBytes, o, o + rowBytes, o + 2 * rowBytes, o + 3 * rowBytes, o + 4 * rowBytes,
-                            last, cols, p0, p1, bw, xt, xb, tile, r * NB);
-                } else if (rem > 2) {
-                    tile4(src, wb, blockBytes, rowBytes * r, Math.min(rowBytes * (r + 1), last),
-                            Math.min(rowBytes * (r + 2), last), Math.min(rowBytes * (r + 3), last),
-                            cols, p0, p1, bw, xt, xb, tile, r * NB);
-                } else if (rem > 0) {
-                    tile2(src, wb, blockBytes, rowBytes * r, Math.min(rowBytes * (r + 1), last),
-                            cols, p0, p1, bw, xt, xb, tile, r * NB);
+                    if (rem > 4) {
+                        tile6(src, cb, blockBytes, o, o + rowBytes, o + 2 * rowBytes, o + 3 * rowBytes,
+                                o + 4 * rowBytes, last, cols, c0, c1, bw, xt, xb, tile, r * NB);
+                    } else if (rem > 2) {
+                        tile4(src, cb, blockBytes, o, Math.min(o + rowBytes, last), Math.min(o + 2 * rowBytes, last),
+                                Math.min(o + 3 * rowBytes, last), cols, c0, c1, bw, xt, xb, tile, r * NB);
+                    } else if (rem > 0) {
+                        tile2(src, cb, blockBytes, o, Math.min(o + rowBytes, last), cols, c0, c1, bw, xt, xb, tile,
+                                r * NB);
+                    }
                 }
                 int t0 = b * NB;
                 int tokens = Math.min(NB, n - t0);
@@ -139,18 +150,25 @@ final class BlockSparseGemm implements BlockTileKernel {
         return FMA ? a.fma(b, c) : a.mul(b).add(c);
     }
 
+    private static FloatVector ld(float[] tile, int at) {
+        return FloatVector.fromArray(F, tile, at);
+    }
+
     private static FloatVector bc(MemorySegment w, long off) {
         return FloatVector.broadcast(F, w.get(JF, off));
     }
 
     /**
      * 6 rows at byte offsets o0..o5 inside each block x 2 token vectors, over blocks [p0, p1) of the block row;
-     * sums to tile[a + row*NB + j] (overwritten; an offset repeated for a short tile gives a dropped duplicate).
+     * adds to tile[a + row*NB + j] ( an offset repeated for a short tile gives a dropped duplicate).
      */
     private static void tile6(MemorySegment w, long wb, long blockBytes, long o0, long o1, long o2, long o3, long o4,
                               long o5, int[] cols, int p0, int p1, int bw, float[] xt, int xb, float[] tile, int a) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        FloatVector c00 = ld(tile, a), c01 = ld(tile, a + L), c10 = ld(tile, a + NB), c11 = ld(tile, a + NB + L);
+        FloatVector c20 = ld(tile, a + 2 * NB), c21 = ld(tile, a + 2 * NB + L);
+        FloatVector c30 = ld(tile, a + 3 * NB), c31 = ld(tile, a + 3 * NB + L);
+        FloatVector c40 = ld(tile, a + 4 * NB), c41 = ld(tile, a + 4 * NB + L);
+        FloatVector c50 = ld(tile, a + 5 * NB), c51 = ld(tile, a + 5 * NB + L);
         for (int p = p0; p < p1; p++) {
             long base = wb + (p - p0) * blockBytes;
             int xi0 = xb + cols[p] * bw * NB;
@@ -196,8 +214,9 @@ final class BlockSparseGemm implements BlockTileKernel {
     /** As {@link #tile6} for 4 rows at explicit offsets (the last may repeat: results past the block are dropped). */
     private static void tile4(MemorySegment w, long wb, long blockBytes, long o0, long o1, long o2, long o3, int[] cols,
                               int p0, int p1, int bw, float[] xt, int xb, float[] tile, int a) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
-        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c00 = ld(tile, a), c01 = ld(tile, a + L), c10 = ld(tile, a + NB), c11 = ld(tile, a + NB + L);
+        FloatVector c20 = ld(tile, a + 2 * NB), c21 = ld(tile, a + 2 * NB + L);
+        FloatVector c30 = ld(tile, a + 3 * NB), c31 = ld(tile, a + 3 * NB + L);
         for (int p = p0; p < p1; p++) {
             long base = wb + (p - p0) * blockBytes;
             int xi0 = xb + cols[p] * bw * NB;
@@ -233,7 +252,7 @@ final class BlockSparseGemm implements BlockTileKernel {
     /** As {@link #tile4} for 2 rows. */
     private static void tile2(MemorySegment w, long wb, long blockBytes, long o0, long o1, int[] cols, int p0, int p1,
                               int bw, float[] xt, int xb, float[] tile, int a) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
+        FloatVector c00 = ld(tile, a), c01 = ld(tile, a + L), c10 = ld(tile, a + NB), c11 = ld(tile, a + NB + L);
         for (int p = p0; p < p1; p++) {
             long base = wb + (p - p0) * blockBytes;
             int xi0 = xb + cols[p] * bw * NB;
