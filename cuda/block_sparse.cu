@@ -1,8 +1,9 @@
 // Host launchers of the block-sparse GEMM (kernel in block_sparse.cuh, contract in native/spruce_block.h).
 //
-// Token tiling by batch: N <= 64 uses 32-token tiles (4 warps; a 128-token tile would be mostly padding), larger
-// batches 128-token tiles (8 warps, warp tile 32 rows x 64 tokens). Grid = (row groups, token tiles). One kernel
-// per (bh, bw) in {16, 32, 64}^2 and tiling: 18 instantiations.
+// Token tiling (automatic): the widest tile (128, 64 or 32 tokens) that still gives at least two CTAs per SM, so
+// the machine is filled: 4096 rows (32 row groups) at batch 512 would be only 128 CTAs with 128-token tiles, fewer
+// than an H200's 132 SMs, so it takes 64-token tiles (256 CTAs). N <= 32 always takes the 32-token tile. Grid =
+// (row groups, token tiles). One kernel per (bh, bw) in {16, 32, 64}^2 and tiling: 27 instantiations.
 #include <cuda_runtime.h>
 
 #include <climits>
@@ -39,17 +40,31 @@ cudaError_t launch_cfg(const BlockArgs &args, cudaStream_t stream) {
 }
 
 template <int BH, int BW>
-cudaError_t launch_tiling(const BlockArgs &args, bool small, cudaStream_t stream) {
-    return small ? launch_cfg<SmallCfg<BH, BW>>(args, stream) : launch_cfg<LargeCfg<BH, BW>>(args, stream);
+cudaError_t launch_tiling(const BlockArgs &args, int kernel, cudaStream_t stream) {
+    switch (kernel) {
+        case SPRUCE_BLOCK_KERNEL_SMALL: return launch_cfg<SmallCfg<BH, BW>>(args, stream);
+        case SPRUCE_BLOCK_KERNEL_MEDIUM: return launch_cfg<MediumCfg<BH, BW>>(args, stream);
+        default: return launch_cfg<LargeCfg<BH, BW>>(args, stream);
+    }
 }
 
 template <int BH>
-cudaError_t launch_width(const BlockArgs &args, int bw, bool small, cudaStream_t stream) {
+cudaError_t launch_width(const BlockArgs &args, int bw, int kernel, cudaStream_t stream) {
     switch (bw) {
-        case 16: return launch_tiling<BH, 16>(args, small, stream);
-        case 32: return launch_tiling<BH, 32>(args, small, stream);
-        default: return launch_tiling<BH, 64>(args, small, stream);
+        case 16: return launch_tiling<BH, 16>(args, kernel, stream);
+        case 32: return launch_tiling<BH, 32>(args, kernel, stream);
+        default: return launch_tiling<BH, 64>(args, kernel, stream);
     }
+}
+
+// The widest token tile that still gives >= 2 CTAs per SM (N <= 32: always the 32-token tile).
+int auto_kernel(int M, int N, int sms) {
+    if (N <= 32) return SPRUCE_BLOCK_KERNEL_SMALL;
+    const long long groups = (M + kRowsPerGroup - 1) / kRowsPerGroup;
+    const long long want = 2LL * (sms > 0 ? sms : 132);
+    if (groups * ((N + 127) / 128) >= want) return SPRUCE_BLOCK_KERNEL_LARGE;
+    if (groups * ((N + 63) / 64) >= want / 2 || N <= 64) return SPRUCE_BLOCK_KERNEL_MEDIUM;
+    return SPRUCE_BLOCK_KERNEL_SMALL;
 }
 
 bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
@@ -70,12 +85,13 @@ extern "C" int spruce_block_gemm_ex(const void *values, const int32_t *group_ptr
     if ((long long)N * K > INT_MAX * 8LL || (long long)N * M > INT_MAX * 8LL) return SPRUCE_BLOCK_E_SHAPE;
     if (!aligned16(values) || !aligned16(x) || !aligned16(y)) return SPRUCE_BLOCK_E_ALIGN;
     if (kernel < SPRUCE_BLOCK_KERNEL_AUTO || kernel > SPRUCE_BLOCK_KERNEL_LARGE) return SPRUCE_BLOCK_E_KERNEL;
-    int dev = 0, major = 0;
+    int dev = 0, major = 0, sms = 0;
     cudaError_t err = cudaGetDevice(&dev);
     if (err != cudaSuccess) return (int)err;
     if ((err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev)) != cudaSuccess) return (int)err;
     if (major < 8) return SPRUCE_BLOCK_E_DEVICE;
-    const bool small = kernel == SPRUCE_BLOCK_KERNEL_SMALL || (kernel == SPRUCE_BLOCK_KERNEL_AUTO && N <= 64);
+    if ((err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev)) != cudaSuccess) return (int)err;
+    if (kernel == SPRUCE_BLOCK_KERNEL_AUTO) kernel = auto_kernel(M, N, sms);
     BlockArgs args;
     args.values = static_cast<const uint8_t *>(values);
     args.group_ptr = group_ptr;
@@ -88,9 +104,9 @@ extern "C" int spruce_block_gemm_ex(const void *values, const int32_t *group_ptr
     args.N = N;
     cudaStream_t s = static_cast<cudaStream_t>(stream);
     switch (bh) {
-        case 16: err = launch_width<16>(args, bw, small, s); break;
-        case 32: err = launch_width<32>(args, bw, small, s); break;
-        default: err = launch_width<64>(args, bw, small, s); break;
+        case 16: err = launch_width<16>(args, bw, kernel, s); break;
+        case 32: err = launch_width<32>(args, bw, kernel, s); break;
+        default: err = launch_width<64>(args, bw, kernel, s); break;
     }
     return err == cudaSuccess ? SPRUCE_BLOCK_OK : (int)err;
 }

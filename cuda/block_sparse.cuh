@@ -210,10 +210,12 @@ __global__ void __launch_bounds__(C::THREADS) block_gemm_kernel(const BlockArgs 
     }
 }
 
-// The two token tilings: SMALL for batches up to 64 (4 warps, 32 tokens), LARGE above (8 warps, 128 tokens).
-// Stages: 4 for 16/32-wide blocks, 3 for 64-wide (32 KB per stage).
+// The three token tilings: SMALL 32 tokens (4 warps), MEDIUM 64 (8 warps, warp tile 32x32), LARGE 128 (8 warps,
+// warp tile 32x64). Stages: 4 for 16/32-wide blocks, 3 for 64-wide (32 KB per stage).
 template <int BH, int BW>
 using SmallCfg = BlockConfig<BH, BW, 32, 1, (BW == 64 ? 3 : 4)>;
+template <int BH, int BW>
+using MediumCfg = BlockConfig<BH, BW, 64, 2, (BW == 64 ? 3 : 4)>;
 template <int BH, int BW>
 using LargeCfg = BlockConfig<BH, BW, 128, 2, (BW == 64 ? 3 : 4)>;
 

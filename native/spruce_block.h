@@ -35,9 +35,10 @@ extern "C" {
 #define SPRUCE_BLOCK_GROUP_ROWS 128
 
 /* Token tiling for spruce_block_gemm_ex. */
-#define SPRUCE_BLOCK_KERNEL_AUTO 0
-#define SPRUCE_BLOCK_KERNEL_SMALL 1 /* 32-token tiles, 4 warps: batch <= 64 */
-#define SPRUCE_BLOCK_KERNEL_LARGE 2 /* 128-token tiles, 8 warps */
+#define SPRUCE_BLOCK_KERNEL_AUTO 0   /* the widest tile giving >= 2 CTAs per SM; N <= 32: SMALL */
+#define SPRUCE_BLOCK_KERNEL_SMALL 1  /* 32-token tiles, 4 warps */
+#define SPRUCE_BLOCK_KERNEL_MEDIUM 2 /* 64-token tiles, 8 warps */
+#define SPRUCE_BLOCK_KERNEL_LARGE 3  /* 128-token tiles, 8 warps */
 
 #define SPRUCE_BLOCK_OK 0
 #define SPRUCE_BLOCK_E_NULL (-201)   /* a required pointer is NULL */

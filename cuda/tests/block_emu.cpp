@@ -145,7 +145,7 @@ bool check(const Problem &p, const char *name) {
         }
     const double rel = std::sqrt(num / std::max(den, 1e-30));
     const bool ok = bad == 0 && rel < 1e-5;
-    printf("[emu] %-5s bh=%-2d bw=%-2d M=%-4d K=%-4d N=%-4d blocks=%-4d entries=%-4zu rel=%.2e nonfinite=%zu %s\n", name,
+    printf("[emu] %-6s bh=%-2d bw=%-2d M=%-4d K=%-4d N=%-4d blocks=%-4d entries=%-4zu rel=%.2e nonfinite=%zu %s\n", name,
            p.bh, p.bw, M, K, N, p.blocks, p.entry_col.size(), rel, bad, ok ? "PASS" : "FAIL");
     fflush(stdout);
     return ok;
@@ -156,6 +156,7 @@ int check_size(int M, int K, int N, double density, bool quick) {
     Problem p = make_problem(M, K, N, BH, BW, density);
     int fails = 0;
     fails += !check<SmallCfg<BH, BW>>(p, "small");
+    fails += !check<MediumCfg<BH, BW>>(p, "medium");
     if (!quick || N > 64) fails += !check<LargeCfg<BH, BW>>(p, "large");
     return fails;
 }

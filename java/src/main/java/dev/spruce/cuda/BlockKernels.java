@@ -51,7 +51,7 @@ public final class BlockKernels {
     public static void blockSpmm(DeviceBlockSparse s, DeviceMatrix x, DeviceMatrix y, int kernel) {
         check(s, x, y);
         if (kernel < BlockNative.KERNEL_AUTO || kernel > BlockNative.KERNEL_LARGE) {
-            throw new IllegalArgumentException("kernel must be 0..2, got " + kernel);
+            throw new IllegalArgumentException("kernel must be 0..3, got " + kernel);
         }
         Cuda.require();
         int status = BlockNative.spruce_block_gemm_ex(s.values().pointer(), s.groupPtr().pointer(),

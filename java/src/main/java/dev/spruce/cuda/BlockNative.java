@@ -28,7 +28,8 @@ public final class BlockNative {
     public static final int GROUP_ROWS = 128;
     public static final int KERNEL_AUTO = 0;
     public static final int KERNEL_SMALL = 1;
-    public static final int KERNEL_LARGE = 2;
+    public static final int KERNEL_MEDIUM = 2;
+    public static final int KERNEL_LARGE = 3;
     public static final int OK = 0;
     public static final int E_NULL = -201;
     public static final int E_SHAPE = -202;

@@ -62,7 +62,7 @@ class CudaBlockSpmmTest {
              DeviceMatrix dx = DeviceMatrix.upload(x);
              DeviceMatrix dy = DeviceMatrix.allocate(70, 256, DType.F32)) {
             double[] ref = GpuTestSupport.reference(dense, xf);
-            for (int kernel : new int[] {BlockNative.KERNEL_SMALL, BlockNative.KERNEL_LARGE}) {
+            for (int kernel : new int[] {BlockNative.KERNEL_SMALL, BlockNative.KERNEL_MEDIUM, BlockNative.KERNEL_LARGE}) {
                 dy.poison();
                 BlockKernels.blockSpmm(ds, dx, dy, kernel);
                 try (Matrix y = dy.toMatrix()) {
