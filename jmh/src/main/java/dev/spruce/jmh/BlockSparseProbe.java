@@ -33,6 +33,17 @@ public final class BlockSparseProbe {
             for (int i = 0; i < sp.length; i++) {
                 s[i] = BlockSparseBench.randomBlocks(mk[0], mk[1], block, 1 - sp[i], dt, 42);
             }
+            // Warm-up: about a second of calls per kernel, so small shapes are measured compiled (C2), not interpreted.
+            for (long end = System.nanoTime() + 1_000_000_000L; System.nanoTime() < end; ) {
+                if (n == 1) {
+                    v.gemv(w, x, y);
+                } else {
+                    v.gemm(w, x, y);
+                }
+                for (BlockSparse b : s) {
+                    v.blockSpmm(b, x, y);
+                }
+            }
             double dense = Double.MAX_VALUE;
             double[] best = new double[sp.length];
             java.util.Arrays.fill(best, Double.MAX_VALUE);
@@ -50,7 +61,7 @@ public final class BlockSparseProbe {
                     best[i] = Math.min(best[i], (mx.getCurrentThreadCpuTime() - c0) * 1e-3);
                 }
             }
-            System.out.printf("%s batch %d %s, 1 thread, CPU time (min of 25): dense %.0f us%n", args.length > 0
+            System.out.printf("%s batch %d %s, 1 thread, CPU time (min of 25, after 1 s warm-up): dense %.0f us%n", args.length > 0
                     ? args[0] : "4096x4096", n, dt, dense);
             for (int i = 0; i < sp.length; i++) {
                 System.out.printf("  %dx%d blocks, sparsity %.2f: %.0f us = %.2fx dense%n", block, block, sp[i], best[i],
