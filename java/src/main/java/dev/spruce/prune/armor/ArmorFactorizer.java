@@ -72,13 +72,21 @@ public final class ArmorFactorizer {
         ArmorRun.Snapshot bestState = null;
         double prev = startLoss;
         int patience = config.patience();
+        long[] phases = new long[3]; // gradients; Adam + forward (the Gram product); discrete sweep + loss
         for (int it = 1; it <= config.iterations(); it++) {
+            long p0 = System.nanoTime();
             run.gradients();
+            long p1 = System.nanoTime();
             run.adamStep(config.learningRate());
+            long p2 = System.nanoTime();
             if (config.discreteSteps()) {
                 run.discreteStep(it);
             }
             double cur = run.loss();
+            long p3 = System.nanoTime();
+            phases[0] += p1 - p0;
+            phases[1] += p2 - p1;
+            phases[2] += p3 - p2;
             history[done++] = cur;
             if (cur < best) {
                 best = cur;
@@ -98,7 +106,9 @@ public final class ArmorFactorizer {
         }
         // The best state seen; the start itself when no iteration went below it.
         run.restore(bestState != null ? bestState : initial);
-        return finish(run, weights, stats, startLoss, best, Arrays.copyOf(history, done), t0);
+        ArmorFactors f = finish(run, weights, stats, startLoss, best, Arrays.copyOf(history, done), t0);
+        f.setPhases(phases[0] / 1e9, phases[1] / 1e9, phases[2] / 1e9);
+        return f;
     }
 
     private ArmorRun start(Matrix weights, LayerStats stats) {

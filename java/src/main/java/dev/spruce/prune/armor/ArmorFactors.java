@@ -111,6 +111,17 @@ public final class ArmorFactors {
         return seconds;
     }
 
+    private double[] phaseSeconds = new double[3];
+
+    void setPhases(double gradients, double adamAndForward, double discrete) {
+        phaseSeconds = new double[]{gradients, adamAndForward, discrete};
+    }
+
+    /** Wall seconds spent in: gradients; the Adam step with the forward product; the discrete sweep with the loss. */
+    public double[] phaseSeconds() {
+        return phaseSeconds.clone();
+    }
+
     public ArmorConfig config() {
         return config;
     }

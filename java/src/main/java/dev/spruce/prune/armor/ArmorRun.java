@@ -51,6 +51,7 @@ final class ArmorRun {
 
     final double[] delta;
     final double[] dg;
+    /** P = S B, kept current (the gradient of A needs it, and Δ = A P − W̄). */
     private final double[] p;
     private final double[] q;
     private final double[] scratch;
@@ -199,14 +200,13 @@ final class ArmorRun {
                 e[i * k + j] = f * dg[i * k + j];
             }
         }
-        ops.right(s, m, k, b, bb, false, p);
-        ops.transpose(p, m, k, scratchT);
+        ops.transpose(p, m, k, scratchT); // P = S B is kept current by forward() and every group re-solve
         ops.rowGradient(e, scratchT, m, k, ba, gA);
         ops.left(a, ba, false, s, m, k, q);
         ops.transpose(q, m, k, scratchT);
         ops.columnGradient(scratchT, e, m, k, bb, gB);
-        ops.right(e, m, k, b, bb, true, p); // p is free again: E Bᵀ
-        ops.left(a, ba, true, p, m, k, gS);
+        ops.right(e, m, k, b, bb, true, q); // q is free again: E Bᵀ
+        ops.left(a, ba, true, q, m, k, gS);
     }
 
     /** One joint Adam step on A, B and the kept core values, from the current gradients; then Δ is recomputed. */
@@ -368,6 +368,7 @@ final class ArmorRun {
         for (int u = 0; u < 4; u++) {
             ops.kernels().axpy(bb, t.vnew[u], t.bt4, u * bb, t.du, 0);
         }
+        ops.kernels().axpy(bb, 1.0, t.du, 0, p, row * k + k0);
         for (int i = 0; i < ba; i++) {
             ops.kernels().axpy(bb, t.acol[i], t.du, 0, delta, (j * ba + i) * k + k0);
         }

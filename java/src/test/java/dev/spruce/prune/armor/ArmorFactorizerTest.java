@@ -107,7 +107,13 @@ class ArmorFactorizerTest {
                 assertTrue(after <= before * (1 + 1e-12) + 1e-15, "seed " + seed + " it " + it + ": " + before + " -> " + after);
                 double[] delta = r.delta.clone();
                 double[] dg = r.dg.clone();
+                double[] gA = r.gA.clone();
+                r.gradients(); // uses the maintained P = S B
+                double[] gAFromMaintained = r.gA.clone();
+                System.arraycopy(gA, 0, r.gA, 0, gA.length);
                 r.forward();
+                r.gradients();
+                assertArrayEquals(r.gA, gAFromMaintained, 1e-9, "maintained P = S B drifted");
                 assertArrayEquals(r.delta, delta, 1e-10, "maintained residual drifted");
                 assertArrayEquals(r.dg, dg, 1e-9, "maintained metric product drifted");
                 assertEquals(r.loss(), after, 1e-12 * Math.max(1, after));
