@@ -43,7 +43,7 @@ public final class ArmorStudyCommand implements Callable<Integer> {
 
     @Option(names = "--variants", split = ",", paramLabel = "START/LOSS",
             defaultValue = "nowag/diagonal,nowag/gram,sparsegpt/diagonal,sparsegpt/gram",
-            description = "ARMOR variants as start/loss (default: ${DEFAULT-VALUE}).")
+            description = "ARMOR variants as start/loss, with /fixed to keep the starting mask (default: ${DEFAULT-VALUE}).")
     List<String> variants;
 
     @Option(names = "--block-sizes", split = ",", paramLabel = "BS", defaultValue = "0",
@@ -56,9 +56,8 @@ public final class ArmorStudyCommand implements Callable<Integer> {
     @Option(names = "--lr", paramLabel = "LR", description = "Adam learning rate for every variant (default: each variant's).")
     Double lr;
 
-    @Option(names = "--baselines", negatable = true, defaultValue = "true",
-            description = "Also run magnitude, Wanda, NoWag-P and SparseGPT 2:4 (default: ${DEFAULT-VALUE}).")
-    boolean baselines;
+    @Option(names = "--no-baselines", description = "Skip the magnitude, Wanda, NoWag-P and SparseGPT 2:4 rows.")
+    boolean noBaselines;
 
     @Option(names = "--markdown", paramLabel = "FILE", description = "Also write the table as Markdown.")
     Path markdown;
@@ -74,20 +73,22 @@ public final class ArmorStudyCommand implements Callable<Integer> {
         PrintStream o = System.out;
         Progress progress = quiet ? Progress.none() : new TerminalProgress(System.err);
         List<PrunePlan> plans = new ArrayList<>();
-        if (baselines) {
+        if (!noBaselines) {
             for (Method m : List.of(Method.MAGNITUDE, Method.WANDA, Method.NOWAG, Method.SPARSEGPT)) {
                 plans.add(PrunePlan.uniform(m, Sparsity.parse("2:4")));
             }
         }
         for (String v : variants) {
             String[] p = v.split("/");
-            if (p.length != 2) {
-                throw new IllegalArgumentException("--variants entries are start/loss, e.g. sparsegpt/gram; got '" + v + "'");
+            if (p.length < 2 || p.length > 3 || (p.length == 3 && !p[2].equals("fixed"))) {
+                throw new IllegalArgumentException("--variants entries are start/loss[/fixed], e.g. sparsegpt/gram or "
+                        + "sparsegpt/gram/fixed (mask kept); got '" + v + "'");
             }
             ArmorStart start = ArmorStart.parse(p[0]);
             ArmorLoss loss = ArmorLoss.parse(p[1]);
             ArmorConfig base = start == ArmorStart.NOWAG && loss == ArmorLoss.DIAGONAL ? ArmorConfig.faithful()
                     : ArmorConfig.defaults().withStart(start).withLoss(loss);
+            base = base.withDiscreteSteps(p.length == 2);
             if (iterations != null) {
                 base = base.withIterations(iterations);
             }

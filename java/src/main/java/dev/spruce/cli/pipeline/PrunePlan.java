@@ -76,6 +76,14 @@ public record PrunePlan(Method method, Sparsity defaultSparsity, Map<LayerType, 
         return name.matches(re.toString());
     }
 
+    /** The method's name for tables: "sparsegpt", "armor bs auto", "armor bs 32". */
+    public String methodName() {
+        if (method != Method.ARMOR) {
+            return method.id();
+        }
+        return "armor bs " + (armor.blockSize() == 0 ? "auto" : String.valueOf(armor.blockSize()));
+    }
+
     /** A short label for tables: "sparsegpt 2:4", "sparsegpt 2:4, attention dense". */
     public String label() {
         List<String> parts = new ArrayList<>();
