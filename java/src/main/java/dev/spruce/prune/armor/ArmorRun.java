@@ -224,13 +224,76 @@ final class ArmorRun {
      * core gradient gS over the group (uniform if the tile's gradient is all zero), re-solved exactly.
      */
     void discreteStep(int iteration) {
-        int rowBlocks = m / ba;
-        Parallel.forRange(rowBlocks, ops.threads(), 1, (j0, j1) -> {
-            TileScratch t = new TileScratch(ba, bb, k);
+        if (gp == null) {
+            diagonalSweep(iteration);
+        } else {
+            gramSweep(iteration);
+        }
+    }
+
+    /** Diagonal metric: tiles are independent; a group's change touches only its own tile of ΔG'. */
+    private void diagonalSweep(int iteration) {
+        Parallel.forRange(m / ba, ops.threads(), 1, (j0, j1) -> {
+            TileScratch t = new TileScratch(ba, bb);
             for (int j = j0; j < j1; j++) {
                 for (int kb = 0; kb < k / bb; kb++) {
-                    resolveGroup(j, kb, sampleGroup(j, kb, iteration, t), t);
+                    int k0 = kb * bb;
+                    if (!resolveGroup(j, kb, sampleGroup(j, kb, iteration, t), dg, j * ba * k + k0, k, t)) {
+                        continue;
+                    }
+                    for (int c2 = 0; c2 < bb; c2++) {
+                        t.du[c2] *= h[k0 + c2];
+                    }
+                    for (int i = 0; i < ba; i++) {
+                        ops.kernels().axpy(bb, t.acol[i], t.du, 0, dg, (j * ba + i) * k + k0);
+                    }
                 }
+            }
+        });
+    }
+
+    /**
+     * Gram metric: a group's change du (on columns C_k) moves row block j's ΔG' by a ⊗ (du G'[C_k, :]) in every
+     * column, and the next tiles of that row block must see it. Updating whole rows per tile streams G' and ΔG'
+     * through memory once per tile; instead the sweep goes column block by column block over all row blocks at once:
+     * V_j[k] = du_jk G'[C_k, :] is one small GEMM per column block that reads those G' rows once, each tile reads its
+     * ΔG' columns corrected by U_j[:, <k] V_j[<k, C_k] (U_j holds the A columns used), and ΔG' gets U_j V_j at the end.
+     */
+    private void gramSweep(int iteration) {
+        int nA = m / ba;
+        int nB = k / bb;
+        double[] u = new double[nA * ba * nB];   // U_j = u[j*ba*nB ..], ba x nB: column kb = the A column tile (j,kb) used
+        double[] v = new double[nA * nB * k];    // V_j = v[j*nB*k ..], nB x k: row kb = du_jk G'[C_kb, :]
+        double[] du = new double[nA * bb];       // this column block's du per row block (zero if unchanged)
+        TileScratch[] scratch = new TileScratch[nA];
+        for (int kb = 0; kb < nB; kb++) {
+            int k0 = kb * bb;
+            int step = kb;
+            java.util.Arrays.fill(du, 0.0);
+            Parallel.forRange(nA, ops.threads(), 1, (j0, j1) -> {
+                for (int j = j0; j < j1; j++) {
+                    TileScratch t = scratch[j] == null ? (scratch[j] = new TileScratch(ba, bb)) : scratch[j];
+                    // the tile's current ΔG': the stored one plus the changes of this sweep's earlier tiles
+                    for (int i = 0; i < ba; i++) {
+                        System.arraycopy(dg, (j * ba + i) * k + k0, t.tile, i * bb, bb);
+                    }
+                    if (step > 0) {
+                        ops.kernels().gemm(ba, bb, step, 1.0, u, j * ba * nB, nB, v, j * nB * k + k0, k, t.tile, 0, bb);
+                    }
+                    if (resolveGroup(j, step, sampleGroup(j, step, iteration, t), t.tile, 0, bb, t)) {
+                        for (int i = 0; i < ba; i++) {
+                            u[(j * ba + i) * nB + step] = t.acol[i];
+                        }
+                        System.arraycopy(t.du, 0, du, j * bb, bb);
+                    }
+                }
+            });
+            // V_j[kb, :] = du_j G'[C_kb, :] for every row block j: rows j*nB + kb of v (stride nB*k)
+            ops.kernels().gemm(nA, k, bb, 1.0, du, 0, bb, gp, k0 * k, k, v, kb * k, nB * k);
+        }
+        Parallel.forRange(nA, ops.threads(), 1, (j0, j1) -> {
+            for (int j = j0; j < j1; j++) {
+                ops.kernels().gemm(ba, k, nB, 1.0, u, j * ba * nB, nB, v, j * nB * k, k, dg, j * ba * k, k);
             }
         });
     }
@@ -242,20 +305,20 @@ final class ArmorRun {
         final double[] btg;
         final double[] phi;
         final double[] du;
-        final double[] gv;
+        final double[] tile;
         final double[] hh = new double[16];
         final double[] f = new double[4];
         final double[] sold = new double[4];
         final double[] vnew = new double[4];
 
-        TileScratch(int ba, int bb, int k) {
+        TileScratch(int ba, int bb) {
             scores = new double[ba * bb / 4];
             acol = new double[ba];
             bt4 = new double[4 * bb];
             btg = new double[4 * bb];
             phi = new double[bb];
             du = new double[bb];
-            gv = new double[k];
+            tile = new double[ba * bb];
         }
     }
 
@@ -277,11 +340,11 @@ final class ArmorRun {
         if (!(total > 0) || !Double.isFinite(total)) {
             return rnd.nextInt(n);
         }
-        double u = rnd.nextDouble() * total;
+        double x = rnd.nextDouble() * total;
         double acc = 0;
         for (int g = 0; g < n; g++) {
             acc += t.scores[g];
-            if (u < acc) {
+            if (x < acc) {
                 return g;
             }
         }
@@ -295,8 +358,13 @@ final class ArmorRun {
         return x ^ (x >>> 31);
     }
 
-    /** The exact re-solve of group {@code g} of tile (j, kb); see {@link GroupSolver} for the quadratic. */
-    void resolveGroup(int j, int kb, int g, TileScratch t) {
+    /**
+     * The exact re-solve of group {@code g} of tile (j, kb) (see {@link GroupSolver} for the quadratic), reading the
+     * tile's current ΔG' from {@code dgTile} (ba x bb at {@code off}, leading dimension {@code ld}). Updates S, the
+     * mask, P and Δ; leaves the change vector du = d · B rows (length bb) and the A column in {@code t}, and returns
+     * whether anything changed: the caller updates ΔG', which depends on the metric.
+     */
+    boolean resolveGroup(int j, int kb, int g, double[] dgTile, int off, int ld, TileScratch t) {
         int gpr = bb / 4;
         int pl = g / gpr;
         int row = j * ba + pl;
@@ -310,8 +378,7 @@ final class ArmorRun {
             t.acol[i] = ai;
             alpha += rowW[j * ba + i] * ai * ai;
         }
-        int bOff = kb * bb * bb;
-        System.arraycopy(b, bOff + ql * bb, t.bt4, 0, 4 * bb);
+        System.arraycopy(b, kb * bb * bb + ql * bb, t.bt4, 0, 4 * bb);
         // btg = Bt4 · G'_kk (4 x bb)
         if (gp == null) {
             for (int u = 0; u < 4; u++) {
@@ -321,7 +388,11 @@ final class ArmorRun {
             }
         } else {
             Arrays.fill(t.btg, 0.0);
-            ops.kernels().gemm(4, bb, bb, 1.0, t.bt4, 0, bb, gp, k0 * k + k0, k, t.btg, 0, bb);
+            for (int c2 = 0; c2 < bb; c2++) {
+                for (int u = 0; u < 4; u++) {
+                    ops.kernels().axpy(bb, t.bt4[u * bb + c2], gp, (k0 + c2) * k + k0, t.btg, u * bb);
+                }
+            }
         }
         for (int u = 0; u < 4; u++) {
             t.sold[u] = s[row * k + q0 + u];
@@ -332,23 +403,19 @@ final class ArmorRun {
             }
         }
         // phi = Σ_i w_i a_i (ΔG')[i, C_k] − α (s_old · btg): the linear term without the group's own contribution
-        for (int c2 = 0; c2 < bb; c2++) {
-            double sum = 0;
-            for (int i = 0; i < ba; i++) {
-                sum += rowW[j * ba + i] * t.acol[i] * dg[(j * ba + i) * k + k0 + c2];
-            }
-            double own = 0;
-            for (int u = 0; u < 4; u++) {
-                own += t.sold[u] * t.btg[u * bb + c2];
-            }
-            t.phi[c2] = sum - alpha * own;
+        Arrays.fill(t.phi, 0.0);
+        for (int i = 0; i < ba; i++) {
+            ops.kernels().axpy(bb, rowW[j * ba + i] * t.acol[i], dgTile, off + i * ld, t.phi, 0);
+        }
+        for (int u = 0; u < 4; u++) {
+            ops.kernels().axpy(bb, -alpha * t.sold[u], t.btg, u * bb, t.phi, 0);
         }
         for (int u = 0; u < 4; u++) {
             t.f[u] = ops.kernels().dot(bb, t.bt4, u * bb, t.phi, 0);
         }
         int support = GroupSolver.solve(t.hh, t.f, alpha, t.vnew);
         if (support < 0) {
-            return;
+            return false;
         }
         boolean changed = false;
         for (int u = 0; u < 4; u++) {
@@ -362,7 +429,7 @@ final class ArmorRun {
             mask[row * k + q0 + u] = u == i0 || u == i1;
         }
         if (!changed) {
-            return;
+            return false;
         }
         Arrays.fill(t.du, 0.0);
         for (int u = 0; u < 4; u++) {
@@ -372,22 +439,7 @@ final class ArmorRun {
         for (int i = 0; i < ba; i++) {
             ops.kernels().axpy(bb, t.acol[i], t.du, 0, delta, (j * ba + i) * k + k0);
         }
-        if (gp == null) {
-            for (int c2 = 0; c2 < bb; c2++) {
-                t.du[c2] *= h[k0 + c2];
-            }
-            for (int i = 0; i < ba; i++) {
-                ops.kernels().axpy(bb, t.acol[i], t.du, 0, dg, (j * ba + i) * k + k0);
-            }
-        } else {
-            Arrays.fill(t.gv, 0.0);
-            for (int c2 = 0; c2 < bb; c2++) {
-                ops.kernels().axpy(k, t.du[c2], gp, (k0 + c2) * k, t.gv, 0);
-            }
-            for (int i = 0; i < ba; i++) {
-                ops.kernels().axpy(k, t.acol[i], t.gv, 0, dg, (j * ba + i) * k);
-            }
-        }
+        return true;
     }
 
     /** A copy of the optimised parameters. */
