@@ -8,6 +8,7 @@ import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -28,6 +29,9 @@ public final class ArmorLayout implements AutoCloseable {
     private final Sparse24 core;
     private final BlockDiagonal b;
     private final float[] bias;
+    /** The bias again, off-heap (M floats), for kernels: they read native segments only, one code path. */
+    private final Arena biasArena;
+    private final MemorySegment biasSegment;
     private volatile boolean closed;
 
     private ArmorLayout(BlockDiagonal a, Sparse24 core, BlockDiagonal b, float[] bias) {
@@ -35,6 +39,14 @@ public final class ArmorLayout implements AutoCloseable {
         this.core = core;
         this.b = b;
         this.bias = bias;
+        if (bias != null) {
+            this.biasArena = Arena.ofShared();
+            this.biasSegment = biasArena.allocate(4L * bias.length, Matrix.ALIGNMENT);
+            MemorySegment.copy(bias, 0, biasSegment, ValueLayout.JAVA_FLOAT, 0, bias.length);
+        } else {
+            this.biasArena = null;
+            this.biasSegment = null;
+        }
     }
 
     /**
@@ -112,9 +124,10 @@ public final class ArmorLayout implements AutoCloseable {
         return bias == null ? null : bias.clone();
     }
 
-    /** Bias element i (0 without a bias); no copy, for kernels. */
-    public float biasAt(int i) {
-        return bias == null ? 0f : bias[i];
+    /** Read-only off-heap view of the bias (M floats), or null without a bias; for kernels. */
+    public MemorySegment biasSegment() {
+        requireOpen();
+        return biasSegment == null ? null : biasSegment.asReadOnly();
     }
 
     /**
@@ -209,6 +222,9 @@ public final class ArmorLayout implements AutoCloseable {
                     a.close();
                     core.close();
                     b.close();
+                    if (biasArena != null) {
+                        biasArena.close();
+                    }
                 }
             }
         }
