@@ -38,6 +38,22 @@ class BlockDiagonalTest {
     }
 
     @Test
+    void transposedSegmentHoldsEachBlockColumnMajor() {
+        try (BlockDiagonal d = ArmorFixtures.randomBlocks(new SplittableRandom(9), 12, 4)) {
+            java.lang.foreign.MemorySegment t = d.transposedSegment();
+            assertEquals(d.byteSize(), t.byteSize());
+            for (int b = 0; b < 3; b++) {
+                for (int r = 0; r < 4; r++) {
+                    for (int c = 0; c < 4; c++) {
+                        assertEquals(d.get(b, r, c), t.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, b * 16 + c * 4 + r));
+                    }
+                }
+            }
+            assertEquals(t.address(), d.transposedSegment().address(), "made once");
+        }
+    }
+
+    @Test
     void identityIsTheIdentity() {
         try (BlockDiagonal d = BlockDiagonal.identity(32, 8); Matrix full = d.toDense()) {
             for (int r = 0; r < 32; r++) {

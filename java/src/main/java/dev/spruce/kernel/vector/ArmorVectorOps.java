@@ -16,19 +16,16 @@ import java.lang.foreign.MemorySegment;
  * thread split. Holds no Vector API statics.
  *
  * <p>Steps: U = B X with {@link BlockDiagonalGemm} (split over B's blocks, or over tokens when there are fewer
- * blocks than threads); then the 2:4 core. With few tokens (the core's dot-product kernel) the core and A are
+ * blocks than threads; from the layout's cached transposed blocks when bs is a multiple of the lanes); then the
+ * 2:4 core. With few tokens (the core's dot-product kernel) the core and A are
  * fused: each worker computes whole A-blocks of core rows and applies A's block (+ bias) to them at once, while
  * they are in L1, so there is one barrier less and V never travels between cores. With many tokens the core runs
  * its outer-product scheme over all rows and A follows as a blocked GEMM.
  */
 final class ArmorVectorOps {
-    /** Tokens from which the wrappers use the transposed-block GEMM form instead of dot products. */
-    static final int OUTER_MIN_TOKENS = Integer.getInteger("spruce.armor.outerMinTokens", 8);
-
     private final int threads;
     private final BlockDiagonalKernel blocks;
     private final Sparse24VectorOps sparse24;
-    private final ThreadLocal<float[]> transposed = new ThreadLocal<>();
 
     ArmorVectorOps(int bits, int threads, Sparse24VectorOps sparse24) {
         this.threads = threads;
@@ -58,15 +55,15 @@ final class ArmorVectorOps {
         blockDiagonal(l.b(), x.segment(), u, n, null);
         if (sparse24.usesDots(n)) {
             final int bsA = a.blockSize();
-            final MemorySegment ad = a.segment();
-            final boolean outerA = useOuter(n, bsA);
+            final boolean outerA = useOuter(bsA);
+            final MemorySegment ad = outerA ? a.transposedSegment() : a.segment();
             // Chunks of whole A-blocks, at least 16 rows (the 2:4 dot kernel's grain). No small-product cut here,
             // as in Sparse24VectorOps.dots (the 2:4 dot kernel measured faster split even on MiniLM's layers).
             final int grain = bsA * ((16 + bsA - 1) / bsA);
             Parallel.forRange(m, threads, grain, (r0, r1) -> {
                 sparse24.dotRows(s, u, n, v, r0, r1);
                 if (outerA) {
-                    blocks.outer(ad, m, bsA, v, ys, bias, 0, n, r0 / bsA, r1 / bsA, transposed(bsA));
+                    blocks.outer(ad, m, bsA, v, ys, bias, 0, n, r0 / bsA, r1 / bsA);
                 } else {
                     blocks.dots(ad, m, bsA, v, ys, bias, 0, n, r0 / bsA, r1 / bsA);
                 }
@@ -77,17 +74,9 @@ final class ArmorVectorOps {
         }
     }
 
-    private boolean useOuter(int n, int bs) {
-        return n >= OUTER_MIN_TOKENS && bs % blocks.lanes() == 0;
-    }
-
-    private float[] transposed(int bs) {
-        float[] t = transposed.get();
-        if (t == null || t.length < bs * bs) {
-            t = new float[bs * bs];
-            transposed.set(t);
-        }
-        return t;
+    /** The axpy/GEMM form (transposed blocks, no horizontal sums) needs whole vectors per block column. */
+    private boolean useOuter(int bs) {
+        return bs % blocks.lanes() == 0;
     }
 
     /** out = D in (+ bias) for n tokens, split over D's blocks, or over tokens when blocks are fewer than threads. */
@@ -95,8 +84,8 @@ final class ArmorVectorOps {
         final int size = d.n();
         final int bs = d.blockSize();
         final int nb = d.blocks();
-        final MemorySegment ds = d.segment();
-        final boolean outer = useOuter(n, bs);
+        final boolean outer = useOuter(bs);
+        final MemorySegment ds = outer ? d.transposedSegment() : d.segment();
         final int t = Parallel.threadsFor((long) n * size * bs, threads);
         if (nb >= t) {
             Parallel.forRange(nb, t, 1, (b0, b1) -> run(outer, ds, size, bs, in, out, bias, 0, n, b0, b1));
@@ -108,7 +97,7 @@ final class ArmorVectorOps {
     private void run(boolean outer, MemorySegment d, int size, int bs, MemorySegment in, MemorySegment out,
                      MemorySegment bias, int t0, int t1, int b0, int b1) {
         if (outer) {
-            blocks.outer(d, size, bs, in, out, bias, t0, t1, b0, b1, transposed(bs));
+            blocks.outer(d, size, bs, in, out, bias, t0, t1, b0, b1);
         } else {
             blocks.dots(d, size, bs, in, out, bias, t0, t1, b0, b1);
         }

@@ -13,14 +13,15 @@ import java.nio.ByteOrder;
 /**
  * Products with a block-diagonal matrix (ARMOR's A and B), in two forms.
  *
- * <p>Few tokens ({@link #dots}): each block row is a dot product with the token's bs-wide slab; four rows share
- * each activation load. The block streams from L2 (bs=128: 64 KB) once per token, and for one token the wrappers
- * are a few percent of the 2:4 core's bytes, so this form needs no packing at all.
+ * <p>Any bs ({@link #dots}): each block row is a dot product with the token's bs-wide slab; four rows share each
+ * activation load. It pays one horizontal lane sum per output, so it is the fallback for bs below or not a
+ * multiple of the vector lanes (bs 4 or 8 at 512 bits).
  *
- * <p>Many tokens ({@link #outer}): the block is transposed once into a heap scratch (bs*bs floats: column c of
- * the block becomes contiguous), then every 4 tokens x 2L outputs accumulate in 8 registers while c walks the
- * block: per step 2 vector loads, 4 broadcasts, 8 FMAs, the shape of a small blocked GEMM (bs x bs block times
- * an N x bs slab). The transposed block (bs*2L*4 bytes per output pair in use) stays in L1.
+ * <p>When bs is a multiple of the lanes ({@link #outer}), the blocks are read transposed (the layout's cached
+ * column-major copy): outputs accumulate as y_slab += D_b[:, c] * x[c] with no horizontal sums at all. One token
+ * keeps 4L outputs in 4 registers (per input: 4 column loads, 1 broadcast, 4 FMAs); four tokens keep 4 x 2L in 8
+ * (2 loads, 4 broadcasts, 8 FMAs: a small blocked GEMM, bs x bs block times an N x bs slab; the 2L-wide column
+ * strip in use stays in L1).
  *
  * <p>One loop per shape (4 or 1 tokens, 2 or 1 vectors): C2 inlines the Vector API calls only in small loops
  * (see {@link Sparse24Gemv}). Loaded once per vector width by {@link WidthSpecialized}.
@@ -84,7 +85,28 @@ final class BlockDiagonalGemm implements BlockDiagonalKernel {
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
-        for (int c = 0; c < vec; c += L) {
+        // Two k-steps in flight per row (8 independent FMA chains), as in DenseGemv: with one step the FMA
+        // latency, not the weight stream, bounded a 128-wide block (measured 1.5x slower than DenseGemv per byte).
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        int c = 0;
+        for (; c + 2 * L <= vec; c += 2 * L) {
+            FloatVector x = FloatVector.fromMemorySegment(FS, in, xo + 4L * c, LE);
+            FloatVector x2 = FloatVector.fromMemorySegment(FS, in, xo + 4L * (c + L), LE);
+            long wc = w0 + 4L * c;
+            long wd = wc + 4L * L;
+            a0 = FloatVector.fromMemorySegment(FS, d, wc, LE).fma(x, a0);
+            a1 = FloatVector.fromMemorySegment(FS, d, wc + rowBytes, LE).fma(x, a1);
+            a2 = FloatVector.fromMemorySegment(FS, d, wc + 2 * rowBytes, LE).fma(x, a2);
+            a3 = FloatVector.fromMemorySegment(FS, d, wc + 3 * rowBytes, LE).fma(x, a3);
+            b0 = FloatVector.fromMemorySegment(FS, d, wd, LE).fma(x2, b0);
+            b1 = FloatVector.fromMemorySegment(FS, d, wd + rowBytes, LE).fma(x2, b1);
+            b2 = FloatVector.fromMemorySegment(FS, d, wd + 2 * rowBytes, LE).fma(x2, b2);
+            b3 = FloatVector.fromMemorySegment(FS, d, wd + 3 * rowBytes, LE).fma(x2, b3);
+        }
+        if (c < vec) {
             FloatVector x = FloatVector.fromMemorySegment(FS, in, xo + 4L * c, LE);
             long wc = w0 + 4L * c;
             a0 = FloatVector.fromMemorySegment(FS, d, wc, LE).fma(x, a0);
@@ -92,11 +114,11 @@ final class BlockDiagonalGemm implements BlockDiagonalKernel {
             a2 = FloatVector.fromMemorySegment(FS, d, wc + 2 * rowBytes, LE).fma(x, a2);
             a3 = FloatVector.fromMemorySegment(FS, d, wc + 3 * rowBytes, LE).fma(x, a3);
         }
-        float s0 = sum(a0);
-        float s1 = sum(a1);
-        float s2 = sum(a2);
-        float s3 = sum(a3);
-        for (int c = vec; c < bs; c++) {
+        float s0 = sum(a0.add(b0));
+        float s1 = sum(a1.add(b1));
+        float s2 = sum(a2.add(b2));
+        float s3 = sum(a3.add(b3));
+        for (c = vec; c < bs; c++) {
             float x = in.get(JF, xo + 4L * c);
             long wc = w0 + 4L * c;
             s0 += d.get(JF, wc) * x;
@@ -132,32 +154,31 @@ final class BlockDiagonalGemm implements BlockDiagonalKernel {
         out.set(JF, xo + 4L * r, v);
     }
 
-    // ---------------------------------------------------------------- broadcast (GEMM) form
+    // ---------------------------------------------------------------- broadcast (axpy / GEMM) form
 
     @Override
-    public void outer(MemorySegment d, int n, int bs, MemorySegment in, MemorySegment out, MemorySegment bias,
-                      int t0, int t1, int b0, int b1, float[] dt) {
+    public void outer(MemorySegment dt, int n, int bs, MemorySegment in, MemorySegment out, MemorySegment bias,
+                      int t0, int t1, int b0, int b1) {
         for (int b = b0; b < b1; b++) {
-            final long blk = (long) b * bs * bs;
-            for (int r = 0; r < bs; r++) {
-                for (int c = 0; c < bs; c++) {
-                    dt[c * bs + r] = d.getAtIndex(JF, blk + (long) r * bs + c);
-                }
-            }
+            final long blk = 4L * b * bs * bs;
             final int base = b * bs;
-            int rv = 0;
-            for (; rv + 2 * L <= bs; rv += 2 * L) {
-                int t = t0;
-                for (; t + 4 <= t1; t += 4) {
-                    fourTokensTwoVectors(dt, bs, n, in, out, bias, base, rv, t);
+            int t = t0;
+            for (; t + 4 <= t1; t += 4) {
+                int rv = 0;
+                for (; rv + 2 * L <= bs; rv += 2 * L) {
+                    fourTokensTwoVectors(dt, blk, bs, n, in, out, bias, base, rv, t);
                 }
-                for (; t < t1; t++) {
-                    oneTokenTwoVectors(dt, bs, n, in, out, bias, base, rv, t);
+                for (int j = 0; j < 4 && rv < bs; j++) { // one vector left: bs/L is odd
+                    oneTokenOneVector(dt, blk, bs, n, in, out, bias, base, rv, t + j);
                 }
             }
-            if (rv < bs) { // one vector left: bs/L is odd
-                for (int t = t0; t < t1; t++) {
-                    oneTokenOneVector(dt, bs, n, in, out, bias, base, rv, t);
+            for (; t < t1; t++) {
+                int rv = 0;
+                for (; rv + 4 * L <= bs; rv += 4 * L) {
+                    oneTokenFourVectors(dt, blk, bs, n, in, out, bias, base, rv, t);
+                }
+                for (; rv < bs; rv += L) {
+                    oneTokenOneVector(dt, blk, bs, n, in, out, bias, base, rv, t);
                 }
             }
         }
@@ -167,10 +188,12 @@ final class BlockDiagonalGemm implements BlockDiagonalKernel {
         return bias == null ? FloatVector.zero(FS) : FloatVector.fromMemorySegment(FS, bias, 4L * at, LE);
     }
 
-    private static void fourTokensTwoVectors(float[] dt, int bs, int n, MemorySegment in, MemorySegment out,
-                                             MemorySegment bias, int base, int rv, int t) {
+    /** Outputs rv..rv+2L of tokens t..t+3: per input c, 2 column loads, 4 broadcasts, 8 FMAs. */
+    private static void fourTokensTwoVectors(MemorySegment dt, long blk, int bs, int n, MemorySegment in,
+                                             MemorySegment out, MemorySegment bias, int base, int rv, int t) {
         final long row = 4L * n;
         final long x0 = row * t + 4L * base;
+        final long col = 4L * bs;
         FloatVector c0 = biasVector(bias, base + rv);
         FloatVector c1 = biasVector(bias, base + rv + L);
         FloatVector a00 = c0;
@@ -181,10 +204,10 @@ final class BlockDiagonalGemm implements BlockDiagonalKernel {
         FloatVector a21 = c1;
         FloatVector a30 = c0;
         FloatVector a31 = c1;
-        for (int c = 0; c < bs; c++) {
-            int w = c * bs + rv;
-            FloatVector w0 = FloatVector.fromArray(FS, dt, w);
-            FloatVector w1 = FloatVector.fromArray(FS, dt, w + L);
+        long w = blk + 4L * rv;
+        for (int c = 0; c < bs; c++, w += col) {
+            FloatVector w0 = FloatVector.fromMemorySegment(FS, dt, w, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(FS, dt, w + 4L * L, LE);
             long xc = x0 + 4L * c;
             FloatVector v0 = FloatVector.broadcast(FS, in.get(JF, xc));
             FloatVector v1 = FloatVector.broadcast(FS, in.get(JF, xc + row));
@@ -210,29 +233,39 @@ final class BlockDiagonalGemm implements BlockDiagonalKernel {
         a31.intoMemorySegment(out, y0 + 3 * row + 4L * L, LE);
     }
 
-    private static void oneTokenTwoVectors(float[] dt, int bs, int n, MemorySegment in, MemorySegment out,
-                                           MemorySegment bias, int base, int rv, int t) {
+    /** Outputs rv..rv+4L of token t: per input c, 4 column loads, 1 broadcast, 4 FMAs (the batch-1 form). */
+    private static void oneTokenFourVectors(MemorySegment dt, long blk, int bs, int n, MemorySegment in,
+                                            MemorySegment out, MemorySegment bias, int base, int rv, int t) {
         final long x0 = 4L * n * t + 4L * base;
+        final long col = 4L * bs;
         FloatVector a0 = biasVector(bias, base + rv);
         FloatVector a1 = biasVector(bias, base + rv + L);
-        for (int c = 0; c < bs; c++) {
-            int w = c * bs + rv;
+        FloatVector a2 = biasVector(bias, base + rv + 2 * L);
+        FloatVector a3 = biasVector(bias, base + rv + 3 * L);
+        long w = blk + 4L * rv;
+        for (int c = 0; c < bs; c++, w += col) {
             FloatVector v = FloatVector.broadcast(FS, in.get(JF, x0 + 4L * c));
-            a0 = FloatVector.fromArray(FS, dt, w).fma(v, a0);
-            a1 = FloatVector.fromArray(FS, dt, w + L).fma(v, a1);
+            a0 = FloatVector.fromMemorySegment(FS, dt, w, LE).fma(v, a0);
+            a1 = FloatVector.fromMemorySegment(FS, dt, w + 4L * L, LE).fma(v, a1);
+            a2 = FloatVector.fromMemorySegment(FS, dt, w + 8L * L, LE).fma(v, a2);
+            a3 = FloatVector.fromMemorySegment(FS, dt, w + 12L * L, LE).fma(v, a3);
         }
         long y0 = x0 + 4L * rv;
         a0.intoMemorySegment(out, y0, LE);
         a1.intoMemorySegment(out, y0 + 4L * L, LE);
+        a2.intoMemorySegment(out, y0 + 8L * L, LE);
+        a3.intoMemorySegment(out, y0 + 12L * L, LE);
     }
 
-    private static void oneTokenOneVector(float[] dt, int bs, int n, MemorySegment in, MemorySegment out,
-                                          MemorySegment bias, int base, int rv, int t) {
+    private static void oneTokenOneVector(MemorySegment dt, long blk, int bs, int n, MemorySegment in,
+                                          MemorySegment out, MemorySegment bias, int base, int rv, int t) {
         final long x0 = 4L * n * t + 4L * base;
+        final long col = 4L * bs;
         FloatVector a0 = biasVector(bias, base + rv);
-        for (int c = 0; c < bs; c++) {
+        long w = blk + 4L * rv;
+        for (int c = 0; c < bs; c++, w += col) {
             FloatVector v = FloatVector.broadcast(FS, in.get(JF, x0 + 4L * c));
-            a0 = FloatVector.fromArray(FS, dt, c * bs + rv).fma(v, a0);
+            a0 = FloatVector.fromMemorySegment(FS, dt, w, LE).fma(v, a0);
         }
         a0.intoMemorySegment(out, x0 + 4L * rv, LE);
     }

@@ -17,10 +17,9 @@ interface BlockDiagonalKernel {
               int t0, int t1, int b0, int b1);
 
     /**
-     * Broadcast form for many tokens: each block is transposed into {@code dt} (bs*bs floats of scratch) and the
-     * output slab accumulates broadcast input values times its columns, 4 tokens x 2 vectors in registers.
-     * Requires bs to be a multiple of {@link #lanes()}.
+     * Axpy/GEMM form from the transposed blocks {@code dt} (block b column-major at element b*bs*bs): no horizontal
+     * sums. Requires bs to be a multiple of {@link #lanes()}.
      */
-    void outer(MemorySegment d, int n, int bs, MemorySegment in, MemorySegment out, MemorySegment bias,
-               int t0, int t1, int b0, int b1, float[] dt);
+    void outer(MemorySegment dt, int n, int bs, MemorySegment in, MemorySegment out, MemorySegment bias,
+               int t0, int t1, int b0, int b1);
 }
