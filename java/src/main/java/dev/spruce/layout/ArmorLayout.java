@@ -267,14 +267,8 @@ public final class ArmorLayout implements AutoCloseable {
         meta.put("pattern", "2:4");
         meta.put("code_order", "row-major-nibble");
         meta.put("bias", Boolean.toString(bias != null));
-        int ba = a.blockSize();
-        int bb = b.blockSize();
-        SafeTensorsWriter w = new SafeTensorsWriter()
-                .metadata(meta)
-                .put(A_BLOCKS, TensorDType.F32, new long[] {m / ba, ba, ba}, a.segment())
-                .put(VALUES, TensorDType.of(core.valueType()), new long[] {m, k / 2}, core.values())
-                .put(CODES, TensorDType.I16, new long[] {m, Sparse24.wordsPerRow(k)}, core.codes())
-                .put(B_BLOCKS, TensorDType.F32, new long[] {k / bb, bb, bb}, b.segment());
+        SafeTensorsWriter w = new SafeTensorsWriter().metadata(meta);
+        putTensors(w, "");
         if (bias != null) {
             w.put(BIAS, TensorDType.F32, new long[] {m}, bias);
         }
@@ -333,18 +327,70 @@ public final class ArmorLayout implements AutoCloseable {
                 tbias.requireShape(m);
                 bias = tbias.data().toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
             }
-            BlockDiagonal a = null;
-            Sparse24 core = null;
-            BlockDiagonal b = null;
-            try {
-                a = BlockDiagonal.of(m, ba, ta.data(), where + "A");
-                core = Sparse24.fromParts(m, k, vt, tv.data(), tc.data());
-                b = BlockDiagonal.of(k, bb, tb.data(), where + "B");
-                return of(a, core, b, bias);
-            } catch (RuntimeException e) {
-                closeAll(a, core, b);
-                throw e;
+            return fromTensors(st, "", bias, where);
+        }
+    }
+
+    /**
+     * Adds this layout's tensors to a multi-layer file under {@code prefix}: {@code prefix + "a_blocks"},
+     * {@code "core_values"}, {@code "core_codes"}, {@code "b_blocks"} (as {@link #save}; the bias is left to the
+     * caller, who stores biases its own way). The shapes alone give M, K and both block sizes back.
+     */
+    public void putTensors(SafeTensorsWriter w, String prefix) {
+        requireOpen();
+        int m = rows();
+        int k = cols();
+        int ba = a.blockSize();
+        int bb = b.blockSize();
+        w.put(prefix + A_BLOCKS, TensorDType.F32, new long[] {m / ba, ba, ba}, a.segment())
+                .put(prefix + VALUES, TensorDType.of(core.valueType()), new long[] {m, k / 2}, core.values())
+                .put(prefix + CODES, TensorDType.I16, new long[] {m, Sparse24.wordsPerRow(k)}, core.codes())
+                .put(prefix + B_BLOCKS, TensorDType.F32, new long[] {k / bb, bb, bb}, b.segment());
+    }
+
+    /** Rebuilds a layout from tensors written by {@link #putTensors} (copied), with {@code biasOrNull}. */
+    public static ArmorLayout fromTensors(SafeTensors st, String prefix, float[] biasOrNull) {
+        return fromTensors(st, prefix, biasOrNull, "ArmorLayout '" + prefix + "': ");
+    }
+
+    private static ArmorLayout fromTensors(SafeTensors st, String prefix, float[] bias, String where) {
+        for (String t : new String[] {A_BLOCKS, VALUES, CODES, B_BLOCKS}) {
+            if (!st.contains(prefix + t)) {
+                throw new IllegalArgumentException(where + "tensor '" + prefix + t + "' is missing");
             }
+        }
+        SafeTensors.Tensor ta = tensor(st, prefix + A_BLOCKS, TensorDType.F32, where);
+        SafeTensors.Tensor tb = tensor(st, prefix + B_BLOCKS, TensorDType.F32, where);
+        SafeTensors.Tensor tv = st.tensor(prefix + VALUES);
+        SafeTensors.Tensor tc = tensor(st, prefix + CODES, TensorDType.I16, where);
+        long[] sa = ta.shape();
+        long[] sb = tb.shape();
+        long[] sv = tv.shape();
+        if (sa.length != 3 || sa[1] != sa[2] || sb.length != 3 || sb[1] != sb[2] || sv.length != 2) {
+            throw new IllegalArgumentException(where + "a_blocks and b_blocks must be [blocks, bs, bs] and core_values"
+                    + " [M, K/2], got " + ta + ", " + tb + ", " + tv);
+        }
+        int m = Math.toIntExact(sv[0]);
+        int k = Math.toIntExact(sv[1] * 2);
+        int ba = Math.toIntExact(sa[1]);
+        int bb = Math.toIntExact(sb[1]);
+        if (sa[0] * ba != m || sb[0] * bb != k) {
+            throw new IllegalArgumentException(where + "wrappers " + ta + " and " + tb + " do not fit a core of "
+                    + m + "x" + k);
+        }
+        DType vt = tv.dtype().toMatrixDType();
+        tc.requireShape(m, Sparse24.wordsPerRow(k));
+        BlockDiagonal a = null;
+        Sparse24 core = null;
+        BlockDiagonal b = null;
+        try {
+            a = BlockDiagonal.of(m, ba, ta.data(), where + "A");
+            core = Sparse24.fromParts(m, k, vt, tv.data(), tc.data());
+            b = BlockDiagonal.of(k, bb, tb.data(), where + "B");
+            return of(a, core, b, bias);
+        } catch (RuntimeException e) {
+            closeAll(a, core, b);
+            throw e;
         }
     }
 

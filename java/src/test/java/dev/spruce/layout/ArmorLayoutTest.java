@@ -97,6 +97,34 @@ class ArmorLayoutTest {
     }
 
     @Test
+    void severalLayoutsShareOneFileUnderPrefixes() throws IOException {
+        SplittableRandom rnd = new SplittableRandom(12);
+        Path p = dir.resolve("model.safetensors");
+        try (ArmorLayout q = ArmorFixtures.random(rnd, 32, 64, 16, 32, DType.BF16, true);
+             ArmorLayout f = ArmorFixtures.random(rnd, 64, 32, 8, 4, DType.F32, false)) {
+            SafeTensorsWriter w = new SafeTensorsWriter();
+            q.putTensors(w, "layer.0.q.");
+            f.putTensors(w, "layer.0.ffn.");
+            w.write(p);
+            try (dev.spruce.layout.io.SafeTensors st = dev.spruce.layout.io.SafeTensorsReader.read(p);
+                 ArmorLayout q2 = ArmorLayout.fromTensors(st, "layer.0.q.", q.bias());
+                 ArmorLayout f2 = ArmorLayout.fromTensors(st, "layer.0.ffn.", null)) {
+                assertEquals(16, q2.a().blockSize());
+                assertEquals(32, q2.b().blockSize());
+                assertEquals(4, f2.b().blockSize());
+                assertArrayEquals(q.bias(), q2.bias());
+                try (Matrix a = q.toDense(); Matrix b = q2.toDense(); Matrix c = f.toDense(); Matrix d = f2.toDense()) {
+                    assertArrayEquals(a.toFloatArray(), b.toFloatArray());
+                    assertArrayEquals(c.toFloatArray(), d.toFloatArray());
+                }
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> ArmorLayout.fromTensors(st, "layer.1.", null));
+                assertTrue(e.getMessage().contains("layer.1.a_blocks"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void rejectsMismatchedParts() {
         SplittableRandom rnd = new SplittableRandom(2);
         try (BlockDiagonal a = ArmorFixtures.randomBlocks(rnd, 8, 4);

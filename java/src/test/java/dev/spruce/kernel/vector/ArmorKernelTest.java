@@ -223,4 +223,35 @@ class ArmorKernelTest {
             new ScalarBackend(1).armor(l, x, y); // the reference runs every value type
         }
     }
+
+    @Test
+    void aBackendWithoutArmorChecksThenSaysSo() {
+        Backend bare = new Backend() {
+            public String name() {
+                return "bare";
+            }
+
+            public int threads() {
+                return 1;
+            }
+
+            public boolean supports(Op op, dev.spruce.tensor.DType weights) {
+                return false;
+            }
+
+            public void gemv(Matrix w, Matrix x, Matrix y) {
+            }
+
+            public void gemm(Matrix w, Matrix x, Matrix y) {
+            }
+        };
+        try (ArmorLayout l = ArmorFixtures.random(new SplittableRandom(1), 8, 16, 4, 4, DType.F32, false);
+             Matrix x = Matrix.allocate(1, 16, DType.F32); Matrix y = Matrix.allocate(1, 8, DType.F32);
+             Matrix bad = Matrix.allocate(1, 12, DType.F32)) {
+            assertThrows(IllegalArgumentException.class, () -> bare.armor(l, bad, y));
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> bare.armor(l, x, y));
+            org.junit.jupiter.api.Assertions.assertEquals("backend 'bare' does not implement ARMOR for F32 weights",
+                    e.getMessage());
+        }
+    }
 }
