@@ -1,10 +1,10 @@
 // The batched block-diagonal product behind ARMOR's wrappers (native/spruce_armor.h), as a kernel template
 // shared by the launcher (cuda/armor_blockdiag.cu) and the CPU emulation test (cuda/tests/armor_emu.cpp).
 //
-// One block of 256 threads owns TT=32 tokens x TR=64 output rows of one diagonal block and walks that block's
-// bs inputs in TC=32 steps: each step stages the 32x32 activation tile (converted to f32) and the 64x32 weight
+// One block of 256 threads owns TT=64 tokens x TR=64 output rows of one diagonal block and walks that block's
+// bs inputs in TC=32 steps: each step stages the 64x32 activation tile (converted to f32) and the 64x32 weight
 // tile in shared memory (rows padded to 33 floats: the column walk then hits 32 distinct banks), and every
-// thread accumulates 2 tokens x 4 rows in registers. Global loads walk consecutive columns, so each warp reads
+// thread accumulates 4 tokens x 4 rows in registers (8 shared loads per 16 FMAs; a 2x4 tile needed 6 per 8). Global loads walk consecutive columns, so each warp reads
 // 128 contiguous bytes. Any bs works (tiles are bounds-checked); bs = 128 needs 2 row tiles per block.
 //
 // SIMT f32 FMAs, not tensor cores: the wrappers are bs*(M+K) multiply-adds per token against M*K/2 for the
@@ -29,7 +29,7 @@ namespace spruce {
 namespace armor {
 
 constexpr int kF32 = 0, kBf16 = 1, kF16 = 2;
-constexpr int TT = 32;       // tokens per block tile
+constexpr int TT = 64;       // tokens per block tile
 constexpr int TR = 64;       // output rows per block tile
 constexpr int TC = 32;       // inputs per shared-memory step
 constexpr int PAD = TC + 1;  // padded row length in shared memory (floats)
@@ -64,14 +64,18 @@ __global__ void __launch_bounds__(THREADS) armor_blockdiag_kernel(BlockDiagArgs 
     float *ds = xs + TT * PAD;                        // [TR][PAD]
     const int tid = threadIdx.x;
     const int tx = tid % 16;  // output rows tx, tx+16, tx+32, tx+48 of the tile
-    const int ty = tid / 16;  // tokens 2*ty, 2*ty+1 of the tile
+    const int ty = tid / 16;  // tokens ty, ty+16, ty+32, ty+48 of the tile
     const int blk = blockIdx.x / a.row_tiles;
     const int r0 = (blockIdx.x % a.row_tiles) * TR;
     const int t0 = blockIdx.y * TT;
     const int bs = a.bs;
     const size_t base = (size_t)blk * bs;
     const float *w = a.blocks + (size_t)blk * bs * bs;
-    float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+    float acc[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[i][j] = 0.f;
     for (int c0 = 0; c0 < bs; c0 += TC) {
         for (int i = tid; i < TT * TC; i += THREADS) {
             const int t = i / TC, c = i % TC;
@@ -88,20 +92,21 @@ __global__ void __launch_bounds__(THREADS) armor_blockdiag_kernel(BlockDiagArgs 
         __syncthreads();
 #pragma unroll 8
         for (int c = 0; c < TC; ++c) {
-            const float x0 = xs[(2 * ty) * PAD + c];
-            const float x1 = xs[(2 * ty + 1) * PAD + c];
+            float xv[4], dv[4];
 #pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                const float d = ds[(tx + 16 * j) * PAD + c];
-                acc[0][j] += d * x0;
-                acc[1][j] += d * x1;
-            }
+            for (int i = 0; i < 4; ++i) xv[i] = xs[(ty + 16 * i) * PAD + c];
+#pragma unroll
+            for (int j = 0; j < 4; ++j) dv[j] = ds[(tx + 16 * j) * PAD + c];
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+#pragma unroll
+                for (int j = 0; j < 4; ++j) acc[i][j] += dv[j] * xv[i];
         }
         __syncthreads();
     }
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
-        const int tok = t0 + 2 * ty + i;
+    for (int i = 0; i < 4; ++i) {
+        const int tok = t0 + ty + 16 * i;
         if (tok >= a.tokens) continue;
 #pragma unroll
         for (int j = 0; j < 4; ++j) {

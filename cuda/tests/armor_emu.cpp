@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
         int n, bs, tokens;
     };
     // bs 4 and 16 (under one tile), 32, 128 (two row tiles, four column steps), 48 (partial tiles);
-    // token counts below, at and above the 32-token tile.
+    // token counts below and above the 64-token tile.
     const S full[] = {{64, 4, 3}, {48, 16, 70}, {96, 32, 33}, {256, 128, 5}, {96, 48, 32}, {128, 128, 1}};
     const S fast[] = {{48, 16, 33}, {256, 128, 5}, {96, 48, 3}};
     int fails = 0, i = 0;

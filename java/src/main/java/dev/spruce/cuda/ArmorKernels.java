@@ -44,8 +44,8 @@ public final class ArmorKernels {
             throw new IllegalArgumentException("scratch V must be " + n + "x" + m + " F32, got " + v.shapeString()
                     + " " + v.dtype());
         }
-        if (n > 65535 * 32) {
-            throw new IllegalArgumentException("ARMOR on CUDA supports at most " + 65535 * 32 + " tokens, got " + n);
+        if (n > 65535 * 64) {
+            throw new IllegalArgumentException("ARMOR on CUDA supports at most " + 65535 * 64 + " tokens, got " + n);
         }
         java.util.Set<DeviceMatrix> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         if (!distinct.add(x) | !distinct.add(y) | !distinct.add(u) | !distinct.add(v)) {
