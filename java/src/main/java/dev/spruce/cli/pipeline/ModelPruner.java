@@ -3,6 +3,7 @@ package dev.spruce.cli.pipeline;
 import dev.spruce.calib.LayerStats;
 import dev.spruce.model.BertModel;
 import dev.spruce.model.Calibrator;
+import dev.spruce.model.ArmorLinear;
 import dev.spruce.model.DenseLinear;
 import dev.spruce.model.Linear;
 import dev.spruce.model.SentenceEncoder;
@@ -22,9 +23,9 @@ import java.util.Set;
 /**
  * Calibrates a dense model on real text and prunes its Linears by a {@link PrunePlan}.
  *
- * <p>Layers pruned to exactly 2:4 become {@link Sparse24Linear} (the packed layout the kernels run); other
- * N:M patterns have no packed layout yet, so those layers stay {@link DenseLinear} holding the zeros:
- * their fidelity is real, their speed is dense.
+ * <p>Layers pruned to exactly 2:4 become {@link Sparse24Linear} (the packed layout the kernels run); ARMOR's
+ * become {@link ArmorLinear} (2:4 core between block-diagonal wrappers); other N:M patterns have no packed layout
+ * yet, so those layers stay {@link DenseLinear} holding the zeros: their fidelity is real, their speed is dense.
  */
 public final class ModelPruner {
 
@@ -152,8 +153,8 @@ public final class ModelPruner {
 
     /** ARMOR: Ŵ = A·S·B with a 2:4 core S; the report's loss is ‖(W−Ŵ)X‖²/‖WX‖² of the float32 factors. */
     private static Linear factorized(DenseLinear d, ArmorFactors f, Sparsity s, List<LayerReport> reports) {
-        Linear replacement = new DenseLinear(d.name(), f.toDense(), d.bias(), d.backend());
-        reports.add(new LayerReport(d.name(), replacement.kind() + " (armor bs " + f.blockSizes().a() + "/"
+        Linear replacement = new ArmorLinear(d.name(), f.toLayout(DType.F32, d.bias()));
+        reports.add(new LayerReport(d.name(), replacement.kind() + " (bs " + f.blockSizes().a() + "/"
                 + f.blockSizes().b() + ")", s.toString(), d.outFeatures(), d.inFeatures(), 0.5,
                 f.relativeLoss().orElse(Double.NaN), f.seconds()));
         return replacement;

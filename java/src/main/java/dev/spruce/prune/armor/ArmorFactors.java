@@ -1,6 +1,9 @@
 package dev.spruce.prune.armor;
 
 import dev.spruce.kernel.linalg.LinAlg;
+import dev.spruce.layout.ArmorLayout;
+import dev.spruce.layout.BlockDiagonal;
+import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
@@ -129,6 +132,32 @@ public final class ArmorFactors {
     /** Wrapper multiply-adds per token as a fraction of the 2:4 core's. */
     public double wrapperOverhead() {
         return blocks.overhead(rows, cols);
+    }
+
+    /**
+     * The packed layout: the wrappers as stored here (float32), the core packed to 2:4 with {@code coreType} values
+     * (F32 keeps the factors exact; BF16/F16 round the core), and {@code biasOrNull}. The caller owns the result.
+     */
+    public ArmorLayout toLayout(DType coreType, float[] biasOrNull) {
+        BlockDiagonal a = BlockDiagonal.of(rows, blocks.a(), this.a);
+        BlockDiagonal b = null;
+        Sparse24 core = null;
+        try {
+            b = BlockDiagonal.of(cols, blocks.b(), this.b);
+            try (Matrix c = coreMatrix()) {
+                core = Sparse24.pack(c, coreType);
+            }
+            return ArmorLayout.of(a, core, b, biasOrNull);
+        } catch (RuntimeException e) {
+            a.close();
+            if (b != null) {
+                b.close();
+            }
+            if (core != null) {
+                core.close();
+            }
+            throw e;
+        }
     }
 
     /** Ŵ = A · S · B as a dense F32 matrix (float64 products of the stored float32 factors). */
