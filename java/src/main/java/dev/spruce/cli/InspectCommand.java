@@ -59,6 +59,14 @@ public final class InspectCommand implements Callable<Integer> {
                     cols = v.shape()[1] * 2;
                     bytes = v.data().byteSize() + c.data().byteSize();
                     zeros = rows * cols / 2 + countZeros(v);
+                } else if ("block".equals(layout)) {
+                    SafeTensors.Tensor v = st.tensor(name + ".values");
+                    java.lang.foreign.MemorySegment geo = st.tensor(name + ".block_geometry").data();
+                    rows = geo.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0);
+                    cols = geo.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 4);
+                    bytes = v.data().byteSize() + st.tensor(name + ".row_ptr").data().byteSize()
+                            + st.tensor(name + ".col_idx").data().byteSize() + geo.byteSize();
+                    zeros = rows * cols - v.elements() + countZeros(v); // dropped blocks + zeros inside kept ones
                 } else if ("armor".equals(layout)) {
                     SafeTensors.Tensor v = st.tensor(name + ".core_values");
                     rows = v.shape()[0];

@@ -6,6 +6,7 @@ import dev.spruce.kernel.linalg.LinAlg;
 import dev.spruce.model.DenseLinear;
 import dev.spruce.model.Linear;
 import dev.spruce.model.ArmorLinear;
+import dev.spruce.model.BlockSparseLinear;
 import dev.spruce.model.Sparse24Linear;
 import dev.spruce.prune.ProxyLoss;
 import dev.spruce.tensor.Matrix;
@@ -35,6 +36,7 @@ public final class LayerLoss {
             case DenseLinear d -> d.weight();
             case Sparse24Linear s -> s.weight().toDense();
             case ArmorLinear a -> a.layout().toDense();
+            case BlockSparseLinear b -> b.weight().toDense();
             default -> throw new IllegalArgumentException("layer " + l.name() + ": cannot read " + l.kind() + " weights");
         };
         try {

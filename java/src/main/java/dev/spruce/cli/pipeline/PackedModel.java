@@ -1,6 +1,7 @@
 package dev.spruce.cli.pipeline;
 
 import dev.spruce.layout.ArmorLayout;
+import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.layout.io.SafeTensors;
 import dev.spruce.layout.io.SafeTensorsReader;
@@ -15,6 +16,7 @@ import dev.spruce.model.Linear;
 import dev.spruce.model.ModelFormatException;
 import dev.spruce.model.SentenceEncoder;
 import dev.spruce.model.ArmorLinear;
+import dev.spruce.model.BlockSparseLinear;
 import dev.spruce.model.Sparse24Linear;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -129,6 +131,10 @@ public final class PackedModel {
                 a.layout().putTensors(w, l.name() + ".");
                 bias = a.layout().bias();
             }
+            case BlockSparseLinear b -> {
+                b.weight().putTensors(w, l.name() + ".");
+                bias = b.bias();
+            }
             default -> throw new IllegalArgumentException("layer " + l.name() + ": layout " + l.kind()
                     + " cannot be written to a packed model file");
         }
@@ -231,6 +237,15 @@ public final class PackedModel {
                     return new Sparse24Linear(name, s, bias);
                 } catch (RuntimeException e) {
                     s.close();
+                    throw e;
+                }
+            }
+            case "block" -> {
+                BlockSparse b = BlockSparse.fromTensors(st, name + ".");
+                try {
+                    return new BlockSparseLinear(name, b, bias);
+                } catch (RuntimeException e) {
+                    b.close();
                     throw e;
                 }
             }
