@@ -164,6 +164,14 @@ public final class BlockLayer {
         return k;
     }
 
+    public int blockHeight() {
+        return bh;
+    }
+
+    public int blockWidth() {
+        return bw;
+    }
+
     public int blockRows() {
         return blockRows;
     }
