@@ -1,5 +1,6 @@
 package dev.spruce.kernel;
 
+import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -47,6 +48,15 @@ public interface Backend {
     default void spmm24(Sparse24 s, Matrix x, Matrix y) {
         Checks.spmm24(s, x, y);
         throw unsupported(Op.SPMM24, s.valueType());
+    }
+
+    /**
+     * Y (N x M): row n is S (M x K, block-sparse BSR) times row n of X (N x K); N = 1 is the GEMV case.
+     * Ask {@code supports(Op.BLOCK_SPMM, valueType)}; a backend may also refuse some block sizes (it says which).
+     */
+    default void blockSpmm(BlockSparse s, Matrix x, Matrix y) {
+        Checks.blockSpmm(s, x, y);
+        throw unsupported(Op.BLOCK_SPMM, s.valueType());
     }
 
     /** Convenience: returns W x for a heap vector. */

@@ -1,5 +1,6 @@
 package dev.spruce.kernel;
 
+import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -86,6 +87,15 @@ public final class Checks {
     /** Checks Y (N x M) = rows of X (N x K) times S (M x K, 2:4) transposed. */
     public static void spmm24(Sparse24 s, Matrix x, Matrix y) {
         notNull(s, "sparse weights");
+        s.requireOpen();
+        f32(x, "input X");
+        f32(y, "output Y");
+        batch(s.rows(), s.cols(), x, y);
+    }
+
+    /** Checks Y (N x M) = rows of X (N x K) times S (M x K, block-sparse) transposed. */
+    public static void blockSpmm(BlockSparse s, Matrix x, Matrix y) {
+        notNull(s, "block-sparse weights");
         s.requireOpen();
         f32(x, "input X");
         f32(y, "output Y");

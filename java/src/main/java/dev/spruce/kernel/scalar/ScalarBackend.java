@@ -4,6 +4,7 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Checks;
 import dev.spruce.kernel.Op;
 import dev.spruce.kernel.Parallel;
+import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -49,7 +50,7 @@ public class ScalarBackend implements Backend {
 
     @Override
     public boolean supports(Op op, DType weights) {
-        return op == Op.GEMV || op == Op.GEMM || op == Op.SPMV24 || op == Op.SPMM24;
+        return op == Op.GEMV || op == Op.GEMM || op == Op.SPMV24 || op == Op.SPMM24 || op == Op.BLOCK_SPMM;
     }
 
     /** Reads element i of a weight segment as float, whatever its dtype. */
@@ -127,6 +128,45 @@ public class ScalarBackend implements Backend {
                         long xg = xb + 4L * g;
                         acc += load(vs, dt, vb + 2L * g) * xs.getAtIndex(F32, xg + (code & 3));
                         acc += load(vs, dt, vb + 2L * g + 1) * xs.getAtIndex(F32, xg + (code >>> 2));
+                    }
+                    ys.setAtIndex(F32, (long) t * m + r, acc);
+                }
+            }
+        });
+    }
+
+    /**
+     * Reference block-sparse product, any block size and value type: for each output row, the kept blocks of its
+     * block row in increasing column order, float32 accumulation in increasing k (the dense reference's order,
+     * skipping the dropped blocks).
+     */
+    @Override
+    public void blockSpmm(BlockSparse s, Matrix x, Matrix y) {
+        Checks.blockSpmm(s, x, y);
+        final int m = s.rows();
+        final int k = s.cols();
+        final int n = x.rows();
+        final int bh = s.blockHeight();
+        final int bw = s.blockWidth();
+        final int[] rowPtr = s.rowPointers();
+        final int[] cols = s.blockColumns();
+        final DType dt = s.valueType();
+        final MemorySegment vs = s.values();
+        final MemorySegment xs = x.segment();
+        final MemorySegment ys = y.segment();
+        Parallel.forRange(m, threads, bh, (r0, r1) -> {
+            for (int t = 0; t < n; t++) {
+                long xb = (long) t * k;
+                for (int r = r0; r < r1; r++) {
+                    int i = r / bh;
+                    long inBlock = (long) (r % bh) * bw;
+                    float acc = 0f;
+                    for (int p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+                        long vb = (long) p * bh * bw + inBlock;
+                        long xc = xb + (long) cols[p] * bw;
+                        for (int c = 0; c < bw; c++) {
+                            acc += load(vs, dt, vb + c) * xs.getAtIndex(F32, xc + c);
+                        }
                     }
                     ys.setAtIndex(F32, (long) t * m + r, acc);
                 }
