@@ -284,6 +284,7 @@ public final class BlockLayer {
         return cols;
     }
 
+    /** Σ over the rows r of block row br of d_r G[U, U] d_r^T, d_r = W[r, U], U the removed columns: one GEMM. */
     private double maskedRowLoss(int br, boolean[] keep) {
         int[] u = new int[k];
         int n = 0;
@@ -294,24 +295,26 @@ public final class BlockLayer {
                 }
             }
         }
-        double sum = 0;
-        double[] d = new double[n];
-        double[] gd = new double[n];
-        for (int r = br * bh; r < (br + 1) * bh; r++) {
-            for (int i = 0; i < n; i++) {
-                d[i] = w[r * k + u[i]];
-            }
-            for (int i = 0; i < n; i++) {
-                double s = 0;
-                int gi = u[i] * k;
-                for (int j = 0; j < n; j++) {
-                    s += g[gi + u[j]] * d[j];
-                }
-                gd[i] = s;
-            }
-            sum += kern.dot(n, d, 0, gd, 0);
+        if (n == 0) {
+            return 0;
         }
-        return sum;
+        double[] guu = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            int gi = u[i] * k;
+            for (int j = 0; j < n; j++) {
+                guu[i * n + j] = g[gi + u[j]];
+            }
+        }
+        double[] d = new double[bh * n];
+        for (int r = 0; r < bh; r++) {
+            int row = (br * bh + r) * k;
+            for (int i = 0; i < n; i++) {
+                d[r * n + i] = w[row + u[i]];
+            }
+        }
+        double[] dg = new double[bh * n];
+        kern.gemm(bh, n, n, 1.0, d, 0, n, guu, 0, n, dg, 0, n);
+        return kern.dot(bh * n, d, 0, dg, 0);
     }
 
     /**
