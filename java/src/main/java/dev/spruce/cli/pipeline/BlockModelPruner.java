@@ -6,6 +6,7 @@ import dev.spruce.model.DenseLinear;
 import dev.spruce.model.Linear;
 import dev.spruce.model.SentenceEncoder;
 import dev.spruce.prune.BlockLayer;
+import dev.spruce.prune.alloc.BlockLatency;
 import dev.spruce.prune.alloc.LayerCost;
 import dev.spruce.prune.alloc.LayerCurve;
 import dev.spruce.prune.alloc.ProxyCurves;
@@ -212,6 +213,16 @@ public final class BlockModelPruner {
      */
     public static SparsityAllocator.Allocation allocate(List<LayerCurve> curves, double removed, double minKeep) {
         return new SparsityAllocator(LayerCost.keptWeights(), minKeep).allocate(curves, 1 - removed);
+    }
+
+    /**
+     * Equal-slope allocation under a measured-latency budget: the pruned layers' total time at {@code batch}
+     * tokens is at most {@code latencyFraction} of their all-dense time (e.g. a
+     * {@link dev.spruce.prune.alloc.MeasuredBlockLatency} of this machine's kernels).
+     */
+    public static SparsityAllocator.Allocation allocate(List<LayerCurve> curves, BlockLatency latency, int batch,
+                                                        double latencyFraction, double minKeep) {
+        return new SparsityAllocator(latency.asCost(batch), minKeep).allocate(curves, latencyFraction);
     }
 
     /** The sparsity map of an allocation. */
