@@ -40,7 +40,11 @@ import java.util.Set;
  *       with only that layer pruned, at every grid point. LPViT's curves are additive per-layer distortions
  *       too; this measures them where they matter instead of through a Taylor model.</li>
  *   <li>{@code WEIGHTED_PROXY}: the proxy curve scaled per layer so that it matches the output error at one
- *       probe sparsity: one forward per layer instead of one per grid point.</li>
+ *       probe sparsity: one forward per layer instead of one per grid point. The recommended measure: on
+ *       MiniLM (all 36 Linears, 30% of the blocks, refit) it lifts the embedding cosine from 0.69 (uniform) to
+ *       0.83; plain proxy curves reach only 0.71 (in a smaller run) because they keep attention dense and
+ *       prune the FFN output layers to 70-90%, while query and key projections turn out to be the cheap ones
+ *       to prune at the output.</li>
  * </ul>
  */
 public final class BlockModelPruner {
