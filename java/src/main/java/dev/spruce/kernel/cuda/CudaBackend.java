@@ -1,10 +1,13 @@
 package dev.spruce.kernel.cuda;
 
+import dev.spruce.cuda.BlockKernels;
 import dev.spruce.cuda.Cuda;
+import dev.spruce.cuda.DeviceBlockSparse;
 import dev.spruce.cuda.CudaKernels;
 import dev.spruce.cuda.DeviceMatrix;
 import dev.spruce.cuda.DeviceSparse24;
 import dev.spruce.cuda.Sp24Kernels;
+import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Backends;
@@ -50,6 +53,9 @@ public final class CudaBackend implements Backend {
     public boolean supports(Op op, DType weights) {
         if (op == Op.SPMV24 || op == Op.SPMM24) {
             return weights == DType.BF16 || weights == DType.F16; // tensor cores: 2:4 only in 16-bit types
+        }
+        if (op == Op.BLOCK_SPMM) {
+            return weights == DType.BF16; // bf16 mma.sync; blocks 16/32/64 each way (DeviceBlockSparse.check)
         }
         return (op == Op.GEMV || op == Op.GEMM) && weights != null;
     }
@@ -168,6 +174,38 @@ public final class CudaBackend implements Backend {
         CudaKernels.checkGemm(w, x, y, DType.F32, DType.F32);
         Cuda.require();
         CudaKernels.denseGemm(w, x, y);
+    }
+
+    /**
+     * Block-sparse product on the {@code mma.sync} kernel. Host-to-host like {@link #gemm}: uploads S and X (as bf16)
+     * on every call; use {@link #upload(BlockSparse)} and {@link #blockSpmm(DeviceBlockSparse, DeviceMatrix,
+     * DeviceMatrix)} on hot paths. Needs bf16 values and 16/32/64 blocks (checked before any CUDA call).
+     */
+    @Override
+    public void blockSpmm(BlockSparse s, Matrix x, Matrix y) {
+        Checks.blockSpmm(s, x, y);
+        if (!supports(Op.BLOCK_SPMM, s.valueType())) {
+            throw unsupported(Op.BLOCK_SPMM, s.valueType());
+        }
+        DeviceBlockSparse.check(s);
+        Cuda.require();
+        try (DeviceBlockSparse ds = DeviceBlockSparse.upload(s);
+             Matrix xh = x.convert(DType.BF16);
+             DeviceMatrix dx = DeviceMatrix.upload(xh);
+             DeviceMatrix dy = DeviceMatrix.allocate(x.rows(), s.rows(), DType.F32)) {
+            BlockKernels.blockSpmm(ds, dx, dy);
+            dy.download(y); // synchronous copy: also waits for the kernel and surfaces its errors
+        }
+    }
+
+    /** Uploads block-sparse weights (bf16, 16/32/64 blocks) once for the device-resident product. */
+    public DeviceBlockSparse upload(BlockSparse s) {
+        return DeviceBlockSparse.upload(s);
+    }
+
+    /** Device-resident Y (N x M, F32) = X (N x K, BF16) S<sup>T</sup>; asynchronous on the default stream. */
+    public void blockSpmm(DeviceBlockSparse s, DeviceMatrix x, DeviceMatrix y) {
+        BlockKernels.blockSpmm(s, x, y);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Checks;
 import dev.spruce.kernel.Op;
 import dev.spruce.kernel.Parallel;
+import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -28,6 +29,7 @@ public class VectorBackend implements Backend {
     private final DotKernel dot;
     private final TileKernel tile;
     private final Sparse24VectorOps sparse24;
+    private final BlockSparseVectorOps blockSparse;
 
     /**
      * @param vectorBits 0 for the CPU's preferred width, or 128 / 256 / 512 to force one (tests)
@@ -59,6 +61,7 @@ public class VectorBackend implements Backend {
         this.tile = WidthSpecialized.instance(DenseGemm.class, TileKernel.class, b);
         this.tileMinTokens = tile.blockTokens() / 2;
         this.sparse24 = new Sparse24VectorOps(b, threads);
+        this.blockSparse = new BlockSparseVectorOps(b, threads);
     }
 
     /** Preferred width, default thread count. */
@@ -91,6 +94,9 @@ public class VectorBackend implements Backend {
     public boolean supports(Op op, DType weights) {
         if (op == Op.SPMV24 || op == Op.SPMM24) {
             return Sparse24VectorOps.supports(weights);
+        }
+        if (op == Op.BLOCK_SPMM) {
+            return BlockSparseVectorOps.supports(weights);
         }
         return (op == Op.GEMV || op == Op.GEMM) && weights != null;
     }
@@ -151,5 +157,10 @@ public class VectorBackend implements Backend {
     @Override
     public void spmm24(Sparse24 s, Matrix x, Matrix y) {
         sparse24.spmm24(s, x, y);
+    }
+
+    @Override
+    public void blockSpmm(BlockSparse s, Matrix x, Matrix y) {
+        blockSparse.blockSpmm(s, x, y);
     }
 }

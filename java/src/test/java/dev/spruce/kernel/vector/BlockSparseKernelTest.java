@@ -31,6 +31,7 @@ class BlockSparseKernelTest {
     static List<Backend> backends(int bits, int threads) {
         List<Backend> b = new ArrayList<>();
         b.add(new ScalarBackend(threads));
+        b.add(new VectorBackend(bits, threads));
         return b;
     }
 
@@ -40,7 +41,10 @@ class BlockSparseKernelTest {
         int[][] c = {
             {64, 64, 16, 16, 1, 50}, {128, 96, 32, 32, 3, 60}, {128, 128, 64, 64, 1, 40}, {64, 128, 32, 64, 17, 50},
             {128, 64, 64, 32, 33, 70}, {96, 64, 32, 16, 40, 100}, {64, 96, 16, 32, 70, 30}, {64, 64, 16, 16, 8, 0},
-            {48, 64, 16, 16, 130, 50}, {12, 10, 3, 5, 9, 60}, {7, 9, 7, 3, 35, 80}, {64, 64, 64, 64, 5, 100}};
+            {48, 64, 16, 16, 130, 50}, {12, 10, 3, 5, 9, 60}, {7, 9, 7, 3, 35, 80}, {64, 64, 64, 64, 5, 100},
+            // more kept blocks per row than one K-chunk holds (several chunks per block row)
+            {32, 640, 16, 16, 40, 60}, {64, 320, 32, 32, 33, 70}, {12, 150, 3, 5, 20, 80},
+            {32, 1280, 16, 16, 3, 70}, {64, 1024, 32, 32, 1, 60}, {8, 3000, 4, 30, 2, 90}};
         for (int bits : VectorBackendTest.widths()) {
             for (DType dt : new DType[] {DType.F32, DType.BF16}) {
                 for (int[] x : c) {
