@@ -5,6 +5,7 @@ import dev.spruce.kernel.Parallel;
 import dev.spruce.model.Corpus;
 import dev.spruce.model.SentenceEncoder;
 import dev.spruce.prune.alloc.LayerCurve;
+import dev.spruce.prune.alloc.MeasuredBlockLatency;
 import dev.spruce.prune.alloc.ProxyCurves;
 import dev.spruce.prune.alloc.SparsityAllocator;
 
@@ -35,7 +36,7 @@ public final class BlockFidelityStudy {
     /** What the study measures. */
     public record Settings(int calib, int probe, int eval, int batch, int blockHeight, int blockWidth, double[] budgets,
                            List<BlockModelPruner.Scope> scopes, List<Boolean> refits, double gridStep, double maxSparsity, double minKeep,
-                           BlockModelPruner.Distortion distortion) {
+                           BlockModelPruner.Distortion distortion, double latencyFraction, int latencyTokens) {
     }
 
     private BlockFidelityStudy() {
@@ -43,7 +44,9 @@ public final class BlockFidelityStudy {
 
     /**
      * Arguments as key=value: calib=400 probe=128 eval=600 distortion=WEIGHTED_PROXY|OUTPUT|PROXY step=0.1
-     * minKeep=0.05 budgets=0.3,0.5 scopes=ALL,FFN_AND_ATTENTION_OUTPUT refit=true,false block=32x32.
+     * minKeep=0.05 budgets=0.3,0.5 scopes=ALL,FFN_AND_ATTENTION_OUTPUT refit=true,false block=32x32, and
+     * latency=F latencyTokens=N to add, per scope and refit setting, a row allocated under a measured-latency
+     * budget (the pruned layers' time at N tokens at most F of dense, timed on this machine's best CPU kernels).
      */
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new java.util.HashMap<>();
@@ -63,7 +66,8 @@ public final class BlockFidelityStudy {
                         .map(BlockModelPruner.Scope::valueOf).toList(),
                 java.util.Arrays.stream(a.getOrDefault("refit", "true,false").split(",")).map(Boolean::parseBoolean).toList(),
                 Double.parseDouble(a.getOrDefault("step", "0.1")), 0.9, Double.parseDouble(a.getOrDefault("minKeep", "0.05")),
-                BlockModelPruner.Distortion.valueOf(a.getOrDefault("distortion", "WEIGHTED_PROXY")));
+                BlockModelPruner.Distortion.valueOf(a.getOrDefault("distortion", "WEIGHTED_PROXY")),
+                Double.parseDouble(a.getOrDefault("latency", "0")), Integer.parseInt(a.getOrDefault("latencyTokens", "256")));
         try (SentenceEncoder dense = ModelSource.embedded().load()) {
             run(dense, Corpus.calibration(), Corpus.evaluation(), s, System.out);
         }
@@ -86,6 +90,7 @@ public final class BlockFidelityStudy {
         double[] grid = ProxyCurves.grid(s.gridStep(), s.maxSparsity());
         List<Row> rows = new ArrayList<>();
         int threads = Parallel.defaultThreadCount();
+        MeasuredBlockLatency latency = null;
         for (BlockModelPruner.Scope scope : s.scopes()) {
             long t1 = System.nanoTime();
             BlockModelPruner.Analysis a = BlockModelPruner.analyse(dense.model(), stats, s.blockHeight(), s.blockWidth(),
@@ -107,6 +112,16 @@ public final class BlockFidelityStudy {
                         }
                     }
                 }
+                if (s.latencyFraction() > 0) {
+                    if (latency == null) {
+                        latency = new MeasuredBlockLatency();
+                    }
+                    SparsityAllocator.Allocation alloc = BlockModelPruner.allocate(curves, latency, s.latencyTokens(),
+                            s.latencyFraction(), s.minKeep());
+                    rows.add(measure(dense, a, BlockModelPruner.sparsities(alloc), refit, scope, Double.NaN,
+                            String.format(Locale.ROOT, "latency <= %.2f of dense at %d tokens (predicted %.3f)",
+                                    s.latencyFraction(), s.latencyTokens(), alloc.costFraction()), eval, ref, s.batch(), log));
+                }
             }
         }
         log.printf(Locale.ROOT, "%nMiniLM block sparsity, %dx%d blocks, %d calibration / %d probe / %d evaluation"
@@ -115,8 +130,9 @@ public final class BlockFidelityStudy {
         log.println("| layers | blocks removed | sparsity | refit | removed (measured) | mean layer loss | cosine mean | worst | Spearman |");
         log.println("|---|---|---|---|---|---|---|---|---|");
         for (Row r : rows) {
-            log.printf(Locale.ROOT, "| %s | %.0f%% | %s | %s | %.3f | %.4f | %.4f | %.4f | %.4f |%n",
-                    r.scope().equals("ALL") ? "all 36" : "FFN + attn out (18)", 100 * r.budget(), r.allocation(),
+            log.printf(Locale.ROOT, "| %s | %s | %s | %s | %.3f | %.4f | %.4f | %.4f | %.4f |%n",
+                    r.scope().equals("ALL") ? "all 36" : "FFN + attn out (18)",
+                    Double.isNaN(r.budget()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.budget()), r.allocation(),
                     r.refit() ? "yes" : "no", r.removed(), r.meanLoss(), r.fidelity().meanCosine(),
                     r.fidelity().worstCosine(), r.fidelity().spearman());
         }

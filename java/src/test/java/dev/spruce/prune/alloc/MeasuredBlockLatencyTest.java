@@ -15,7 +15,7 @@ class MeasuredBlockLatencyTest {
     @Test
     void measuresCachesAndInterpolates() {
         MeasuredBlockLatency lat = new MeasuredBlockLatency(Backends.scalar(), Backends.scalar(),
-                new double[]{0.0, 0.5, 0.75}, 0.002);
+                new double[]{0.0, 0.5, 0.75}, 0.002, 0.01);
         double dense = lat.seconds(64, 64, 16, 16, 0.0, 4);
         double half = lat.seconds(64, 64, 16, 16, 0.5, 4);
         double threeQ = lat.seconds(64, 64, 16, 16, 0.75, 4);
@@ -33,6 +33,6 @@ class MeasuredBlockLatencyTest {
         assertTrue(e.getMessage().contains("M=60"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> lat.seconds(64, 64, 16, 16, 1.0, 4));
         assertThrows(IllegalArgumentException.class, () -> new MeasuredBlockLatency(Backends.scalar(), Backends.scalar(),
-                new double[]{0.1, 0.5}, 0.01));
+                new double[]{0.1, 0.5}, 0.01, 0));
     }
 }
