@@ -4,8 +4,11 @@ import dev.spruce.cli.pipeline.Demo;
 import dev.spruce.cli.pipeline.DemoTable;
 import dev.spruce.cli.pipeline.HtmlReport;
 import dev.spruce.cli.pipeline.Method;
+import dev.spruce.cli.pipeline.PrunePlan;
+import dev.spruce.cli.pipeline.Sparsity;
 import dev.spruce.cli.pipeline.Progress;
 import dev.spruce.cli.pipeline.TerminalProgress;
+import dev.spruce.prune.armor.ArmorConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,8 +21,8 @@ import java.util.concurrent.Callable;
 
 /** {@code spruce demo}: the README's main job. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Prune the embedded all-MiniLM-L6-v2 with every method (magnitude, Wanda, NoWag-P, SparseGPT; "
-                + "2:4 on all Linear layers, plus the best method with attention kept dense), measure fidelity on the "
+        description = {"Prune the embedded all-MiniLM-L6-v2 with every method (magnitude, Wanda, NoWag-P, SparseGPT, "
+                + "ARMOR; 2:4 on all Linear layers, plus the best mask pruner with attention kept dense), measure fidelity on the "
                 + "evaluation split and sentences/s of dense Java, sparse Java and ONNX Runtime at batch 1 and 32, "
                 + "print one table and write an HTML report."})
 public final class DemoCommand implements Callable<Integer> {
@@ -31,8 +34,13 @@ public final class DemoCommand implements Callable<Integer> {
     EvalOptions evalOptions = new EvalOptions();
 
     @Option(names = "--methods", split = ",", paramLabel = "METHOD",
-            description = "Methods to run (default: all: magnitude, wanda, nowag, sparsegpt).")
+            description = "Methods to run (default: all: magnitude, wanda, nowag, sparsegpt, armor).")
     List<String> methods = new ArrayList<>();
+
+    @Option(names = "--armor-block-sizes", split = ",", paramLabel = "BS", defaultValue = "0",
+            description = "ARMOR wrapper block sizes, one demo row each; 0 = chosen per layer from the 25% cost budget "
+                    + "(default: ${DEFAULT-VALUE}).")
+    List<Integer> armorBlockSizes;
 
     @Option(names = "--seconds", paramLabel = "S", defaultValue = "3",
             description = "Timed seconds per speed measurement, after a third of that in warm-up; 0 skips timing "
@@ -48,11 +56,20 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        List<PrunePlan> plans = new ArrayList<>();
         List<Method> ms = new ArrayList<>();
-        for (String m : methods.isEmpty() ? List.of("magnitude", "wanda", "nowag", "sparsegpt") : methods) {
+        for (String m : methods.isEmpty() ? List.of("magnitude", "wanda", "nowag", "sparsegpt", "armor") : methods) {
             Method p = Method.parse(m);
-            if (!ms.contains(p)) {
-                ms.add(p);
+            if (ms.contains(p)) {
+                continue;
+            }
+            ms.add(p);
+            if (p.factorizes()) {
+                for (int bs : armorBlockSizes) {
+                    plans.add(PrunePlan.uniform(p, Sparsity.parse("2:4")).withArmor(ArmorConfig.defaults().withBlockSize(bs)));
+                }
+            } else {
+                plans.add(PrunePlan.uniform(p, Sparsity.parse("2:4")));
             }
         }
         if (!(seconds >= 0)) {
@@ -61,7 +78,7 @@ public final class DemoCommand implements Callable<Integer> {
         Demo.Settings s = new Demo.Settings(corpus.calibration(), evalOptions.evaluation(), corpus.batch(), List.of(1, 32),
                 Math.max(0.5, seconds / 3), seconds);
         Progress progress = quiet ? Progress.none() : new TerminalProgress(System.err);
-        Demo.Result r = Demo.run(model.source(), ms, s, progress, System.err);
+        Demo.Result r = Demo.run(model.source(), plans, s, progress, System.err);
         System.out.printf(Locale.ROOT, "%nSpruce demo: %s, %d calibration / %d evaluation sentences; %s%n%n", r.model(),
                 s.calibration().size(), s.evaluation().size(), r.machine());
         System.out.print(DemoTable.text(r));

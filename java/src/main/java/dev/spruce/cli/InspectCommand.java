@@ -59,6 +59,13 @@ public final class InspectCommand implements Callable<Integer> {
                     cols = v.shape()[1] * 2;
                     bytes = v.data().byteSize() + c.data().byteSize();
                     zeros = rows * cols / 2 + countZeros(v);
+                } else if ("armor".equals(layout)) {
+                    SafeTensors.Tensor v = st.tensor(name + ".core_values");
+                    rows = v.shape()[0];
+                    cols = v.shape()[1] * 2;
+                    bytes = v.data().byteSize() + st.tensor(name + ".core_codes").data().byteSize()
+                            + st.tensor(name + ".a_blocks").data().byteSize() + st.tensor(name + ".b_blocks").data().byteSize();
+                    zeros = rows * cols / 2 + countZeros(v); // of the 2:4 core; A·S·B itself is dense
                 } else {
                     SafeTensors.Tensor w = st.tensor(name + ".weight");
                     rows = w.shape()[0];

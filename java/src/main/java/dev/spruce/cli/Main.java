@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "spruce", mixinStandardHelpOptions = true, version = "spruce 0.1.0",
         description = "Prune neural-network weights into hardware-friendly sparse layouts and run them fast.",
         subcommands = {InfoCommand.class, BenchCommand.class, GpuCheckCommand.class, PruneCommand.class,
-                EvalCommand.class, InspectCommand.class, DemoCommand.class, BenchModelCommand.class})
+                EvalCommand.class, InspectCommand.class, DemoCommand.class, BenchModelCommand.class,
+                ArmorStudyCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -4,6 +4,9 @@ import dev.spruce.cli.pipeline.LayerType;
 import dev.spruce.cli.pipeline.Method;
 import dev.spruce.cli.pipeline.PrunePlan;
 import dev.spruce.cli.pipeline.Sparsity;
+import dev.spruce.prune.armor.ArmorConfig;
+import dev.spruce.prune.armor.ArmorLoss;
+import dev.spruce.prune.armor.ArmorStart;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -14,7 +17,8 @@ import java.util.Map;
 /** How to prune: method, pattern, per-type overrides and layers to skip. Validated in {@link #plan()}. */
 public final class PlanOptions {
     @Option(names = "--method", paramLabel = "METHOD", defaultValue = "sparsegpt",
-            description = "magnitude, wanda, nowag (NoWag-P) or sparsegpt (default: ${DEFAULT-VALUE}).")
+            description = "magnitude, wanda, nowag (NoWag-P), sparsegpt or armor (2:4 core between block-diagonal "
+                    + "wrappers) (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--pattern", paramLabel = "N:M", defaultValue = "2:4",
@@ -34,6 +38,59 @@ public final class PlanOptions {
                     + "(e.g. 'attention', 'layer.5.', '*.query'). Repeatable.")
     List<String> skip = new ArrayList<>();
 
+    @Option(names = "--armor-loss", paramLabel = "gram|diagonal",
+            description = "ARMOR: loss to minimise: gram (full XᵀX, the true output error) or diagonal (the paper's) "
+                    + "(default: from the defaults).")
+    String armorLoss;
+
+    @Option(names = "--armor-start", paramLabel = "sparsegpt|nowag",
+            description = "ARMOR: starting 2:4 core: sparsegpt or nowag (the paper's NoWag-P).")
+    String armorStart;
+
+    @Option(names = "--armor-block", paramLabel = "BS", defaultValue = "0",
+            description = "ARMOR: wrapper block size (power of two >= 4); 0 chooses it per layer from --armor-budget "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int armorBlock;
+
+    @Option(names = "--armor-budget", paramLabel = "FRACTION", defaultValue = "0.25",
+            description = "ARMOR: wrapper multiply-adds allowed, as a fraction of the 2:4 core's (default: ${DEFAULT-VALUE}).")
+    double armorBudget;
+
+    @Option(names = "--armor-iterations", paramLabel = "N", description = "ARMOR: maximum iterations per layer.")
+    Integer armorIterations;
+
+    @Option(names = "--armor-lr", paramLabel = "LR", description = "ARMOR: Adam learning rate.")
+    Double armorLr;
+
+    @Option(names = "--armor-fixed-mask", description = "ARMOR: keep the starting 2:4 mask (no group re-selection).")
+    boolean armorFixedMask;
+
+    @Option(names = "--armor-faithful", description = "ARMOR: the paper's algorithm (NoWag-P start, diagonal loss, "
+            + "lr 1e-4); other --armor-* options still apply on top.")
+    boolean armorFaithful;
+
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0",
+            description = "Seed of randomised methods (ARMOR's group sampling) (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    /** The ARMOR settings these options describe. */
+    public ArmorConfig armorConfig() {
+        ArmorConfig c = armorFaithful ? ArmorConfig.faithful() : ArmorConfig.defaults();
+        if (armorLoss != null) {
+            c = c.withLoss(ArmorLoss.parse(armorLoss));
+        }
+        if (armorStart != null) {
+            c = c.withStart(ArmorStart.parse(armorStart));
+        }
+        if (armorIterations != null) {
+            c = c.withIterations(armorIterations);
+        }
+        if (armorLr != null) {
+            c = c.withLearningRate(armorLr);
+        }
+        return c.withBlockSize(armorBlock).withCostBudget(armorBudget).withDiscreteSteps(!armorFixedMask).withSeed(seed);
+    }
+
     public PrunePlan plan() {
         Map<LayerType, Sparsity> per = new EnumMap<>(LayerType.class);
         if (attention != null) {
@@ -42,6 +99,6 @@ public final class PlanOptions {
         if (ffn != null) {
             per.put(LayerType.FFN, Sparsity.parse(ffn));
         }
-        return new PrunePlan(Method.parse(method), Sparsity.parse(pattern), per, skip);
+        return new PrunePlan(Method.parse(method), Sparsity.parse(pattern), per, skip, armorConfig());
     }
 }

@@ -1,5 +1,6 @@
 package dev.spruce.kernel;
 
+import dev.spruce.layout.ArmorLayout;
 import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
@@ -48,6 +49,15 @@ public interface Backend {
     default void spmm24(Sparse24 s, Matrix x, Matrix y) {
         Checks.spmm24(s, x, y);
         throw unsupported(Op.SPMM24, s.valueType());
+    }
+
+    /**
+     * ARMOR: Y (N x M), row n = A (S (B x_n)) + bias, for the layout's block-diagonal A (M x M) and B (K x K),
+     * 2:4 core S (M x K) and optional bias; X is N x K.
+     */
+    default void armor(ArmorLayout l, Matrix x, Matrix y) {
+        Checks.armor(l, x, y);
+        throw unsupported(Op.ARMOR, l.core().valueType());
     }
 
     /**

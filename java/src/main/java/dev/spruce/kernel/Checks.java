@@ -1,5 +1,6 @@
 package dev.spruce.kernel;
 
+import dev.spruce.layout.ArmorLayout;
 import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
@@ -91,6 +92,15 @@ public final class Checks {
         f32(x, "input X");
         f32(y, "output Y");
         batch(s.rows(), s.cols(), x, y);
+    }
+
+    /** Checks Y (N x M) = rows of X (N x K) times (A S B) transposed, plus bias, for an ARMOR layout. */
+    public static void armor(ArmorLayout l, Matrix x, Matrix y) {
+        notNull(l, "ARMOR layout");
+        l.requireOpen();
+        f32(x, "input X");
+        f32(y, "output Y");
+        batch(l.rows(), l.cols(), x, y);
     }
 
     /** Checks Y (N x M) = rows of X (N x K) times S (M x K, block-sparse) transposed. */

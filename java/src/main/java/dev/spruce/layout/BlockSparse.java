@@ -600,6 +600,64 @@ public final class BlockSparse implements AutoCloseable {
         }
     }
 
+    /** Tensor name suffix of {@link #putTensors}'s geometry: I32 [4] = {rows, cols, block height, block width}. */
+    static final String GEOMETRY = "block_geometry";
+
+    /**
+     * Adds this layout's tensors to a multi-layer safetensors file under {@code prefix}: {@code prefix + "row_ptr"},
+     * {@code "col_idx"}, {@code "values"} (as {@link #save}) and {@code "block_geometry"} (I32 [rows, cols, bh, bw]),
+     * so a layer needs no file-level metadata of its own.
+     */
+    public void putTensors(SafeTensorsWriter w, String prefix) {
+        requireOpen();
+        w.put(prefix + ROW_PTR, TensorDType.I32, new long[] {blockRows() + 1}, rowPtr)
+                .put(prefix + COL_IDX, TensorDType.I32, new long[] {blockCount}, colIdx)
+                .put(prefix + VALUES, TensorDType.of(valueType), new long[] {blockCount, bh, bw}, values)
+                .put(prefix + GEOMETRY, TensorDType.I32, new long[] {4}, new int[] {rows, cols, bh, bw});
+    }
+
+    /**
+     * Rebuilds a layout from tensors written by {@link #putTensors} (copied, validated as {@link #fromParts}); a
+     * missing tensor or a wrong dtype or shape is rejected naming the tensor.
+     */
+    public static BlockSparse fromTensors(SafeTensors st, String prefix) {
+        String where = "BlockSparse '" + prefix + "': ";
+        for (String t : new String[] {ROW_PTR, COL_IDX, VALUES, GEOMETRY}) {
+            if (!st.contains(prefix + t)) {
+                throw new IllegalArgumentException(where + "tensor '" + prefix + t + "' is missing");
+            }
+        }
+        try {
+            SafeTensors.Tensor g = st.tensor(prefix + GEOMETRY);
+            if (g.dtype() != TensorDType.I32) {
+                throw new IllegalArgumentException("tensor '" + prefix + GEOMETRY + "' must be I32, got " + g.dtype());
+            }
+            g.requireShape(4);
+            int[] geo = new int[4];
+            for (int i = 0; i < 4; i++) {
+                geo[i] = g.data().get(ValueLayout.JAVA_INT_UNALIGNED, 4L * i);
+            }
+            checkGeometry(geo[0], geo[1], geo[2], geo[3]);
+            SafeTensors.Tensor rp = st.tensor(prefix + ROW_PTR);
+            SafeTensors.Tensor ci = st.tensor(prefix + COL_IDX);
+            SafeTensors.Tensor v = st.tensor(prefix + VALUES);
+            if (rp.dtype() != TensorDType.I32 || ci.dtype() != TensorDType.I32) {
+                throw new IllegalArgumentException("tensors 'row_ptr' and 'col_idx' must be I32, got " + rp.dtype()
+                        + " and " + ci.dtype());
+            }
+            DType vt = v.dtype().toMatrixDType();
+            rp.requireShape(geo[0] / geo[2] + 1);
+            long[] cs = ci.shape();
+            if (cs.length != 1) {
+                throw new IllegalArgumentException("tensor 'col_idx' must be 1-D, got shape " + java.util.Arrays.toString(cs));
+            }
+            v.requireShape(cs[0], geo[2], geo[3]);
+            return fromParts(geo[0], geo[1], geo[2], geo[3], vt, rp.data(), ci.data(), v.data());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + e.getMessage(), e);
+        }
+    }
+
     private static int parsePositive(String s, String key, String where) {
         try {
             int v = Integer.parseInt(s == null ? "" : s);

@@ -124,24 +124,9 @@ abstract class AbstractPruner implements Pruner {
         return w;
     }
 
-    /** Squared input norms with non-finite or non-positive entries replaced by the mean of the others (as NoWag does). */
+    /** See {@link InputNorms#sanitize}. */
     static double[] positiveNorms(double[] h) {
-        double sum = 0;
-        int n = 0;
-        for (double v : h) {
-            if (Double.isFinite(v) && v > 0) {
-                sum += v;
-                n++;
-            }
-        }
-        double fill = n > 0 ? sum / n : 1.0;
-        double[] out = h.clone();
-        for (int j = 0; j < out.length; j++) {
-            if (!(Double.isFinite(out[j]) && out[j] > 0)) {
-                out[j] = fill;
-            }
-        }
-        return out;
+        return InputNorms.sanitize(h);
     }
 
     static int defaultThreads() {

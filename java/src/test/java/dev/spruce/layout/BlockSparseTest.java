@@ -283,4 +283,29 @@ class BlockSparseTest {
             }
         }
     }
+
+    @Test
+    void multiLayerTensorsRoundTripUnderAPrefix(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("model.safetensors");
+        SplittableRandom rnd = new SplittableRandom(21);
+        try (BlockSparse a = BlockSparseFixtures.randomLayout(rnd, 64, 96, 32, 32, 0.5, DType.BF16);
+             BlockSparse b = BlockSparseFixtures.randomLayout(rnd, 48, 32, 16, 16, 0.0, DType.F32)) {
+            SafeTensorsWriter w = new SafeTensorsWriter();
+            a.putTensors(w, "layer0.");
+            b.putTensors(w, "layer1.");
+            w.write(f);
+            try (dev.spruce.layout.io.SafeTensors st = dev.spruce.layout.io.SafeTensorsReader.read(f);
+                 BlockSparse a2 = BlockSparse.fromTensors(st, "layer0.");
+                 BlockSparse b2 = BlockSparse.fromTensors(st, "layer1.")) {
+                for (BlockSparse[] pair : new BlockSparse[][] {{a, a2}, {b, b2}}) {
+                    assertEquals(pair[0].toString(), pair[1].toString());
+                    assertArrayEquals(pair[0].rowPointers(), pair[1].rowPointers());
+                    assertArrayEquals(pair[0].blockColumns(), pair[1].blockColumns());
+                    assertEquals(-1, pair[0].values().mismatch(pair[1].values()));
+                }
+                assertMessage(assertThrows(IllegalArgumentException.class, () -> BlockSparse.fromTensors(st, "layer2.")),
+                        "'layer2.row_ptr' is missing");
+            }
+        }
+    }
 }

@@ -5,11 +5,11 @@ import dev.spruce.calib.LayerStats;
 import java.util.Random;
 
 /** Test data: weights, correlated activations, and float64 losses computed straight from X. */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {
     }
 
-    static float[] weights(int m, int k, long seed) {
+    public static float[] weights(int m, int k, long seed) {
         Random rnd = new Random(seed);
         float[] w = new float[m * k];
         for (int i = 0; i < w.length; i++) {
@@ -19,7 +19,7 @@ final class Fixtures {
     }
 
     /** Tokens whose inputs share a few latent factors (strongly correlated columns) and differ in scale. */
-    static float[] correlated(int n, int k, long seed) {
+    public static float[] correlated(int n, int k, long seed) {
         Random rnd = new Random(seed);
         int f = Math.max(2, k / 8);
         double[] factors = new double[f * k];
@@ -47,14 +47,14 @@ final class Fixtures {
         return x;
     }
 
-    static LayerStats full(float[] x, int n, int k) {
+    public static LayerStats full(float[] x, int n, int k) {
         LayerStats s = LayerStats.full("test", k);
         s.accumulate(x, n);
         return s;
     }
 
     /** ||(W - Ŵ) X||^2 = sum over tokens t and rows r of (sum_j (W - Ŵ)_rj x_tj)^2, in float64. */
-    static double directLoss(float[] w, float[] what, int m, int k, float[] x, int n) {
+    public static double directLoss(float[] w, float[] what, int m, int k, float[] x, int n) {
         double loss = 0;
         for (int t = 0; t < n; t++) {
             for (int r = 0; r < m; r++) {

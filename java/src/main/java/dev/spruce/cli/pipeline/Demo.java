@@ -43,7 +43,11 @@ public final class Demo {
     private Demo() {
     }
 
-    public static Result run(ModelSource source, List<Method> methods, Settings s, Progress progress,
+    /**
+     * Runs {@code plans} in order, then the best mask pruner's plan (by mean cosine) again with attention dense.
+     * ARMOR plans are not candidates for that extra row: a second factorisation of the model costs minutes.
+     */
+    public static Result run(ModelSource source, List<PrunePlan> plans, Settings s, Progress progress,
                              java.io.PrintStream log) throws Exception {
         long t0 = System.nanoTime();
         int threads = Parallel.defaultThreadCount();
@@ -57,14 +61,12 @@ public final class Demo {
         try (SentenceEncoder dense = source.load()) {
             Map<String, LayerStats> stats = ModelPruner.calibrate(dense, s.calibration(), s.batch(), progress);
             float[][] ref = embed(dense, s.evaluation(), s.batch());
-            List<PrunePlan> plans = new ArrayList<>();
-            for (Method m : methods) {
-                plans.add(PrunePlan.uniform(m, Sparsity.parse("2:4")));
-            }
             List<Row> pending = new ArrayList<>();
-            for (int i = 0; i <= plans.size() && !plans.isEmpty(); i++) {
+            boolean anyMask = plans.stream().anyMatch(p -> !p.method().factorizes());
+            for (int i = 0; i < plans.size() + (anyMask ? 1 : 0); i++) {
                 PrunePlan plan = i < plans.size() ? plans.get(i)
-                        : pending.stream().max((a, b) -> Double.compare(a.fidelity().meanCosine(), b.fidelity().meanCosine()))
+                        : pending.stream().filter(r -> !r.plan().method().factorizes())
+                        .max((a, b) -> Double.compare(a.fidelity().meanCosine(), b.fidelity().meanCosine()))
                         .get().plan().attentionDense();
                 ModelPruner.Outcome out = ModelPruner.prune(dense.model(), stats, plan, progress);
                 SentenceEncoder pruned = dense.with(out.model());

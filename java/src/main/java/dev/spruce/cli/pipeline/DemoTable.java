@@ -34,7 +34,7 @@ public final class DemoTable {
         }
         for (Demo.Row row : r.rows()) {
             List<String> c = new ArrayList<>();
-            c.add(row.plan().method().id());
+            c.add(row.plan().methodName());
             c.add(row.plan().perType().isEmpty() ? row.plan().defaultSparsity().toString()
                     : row.plan().defaultSparsity() + ", attention dense");
             c.add(row.layersPruned() + "/" + row.layers());

@@ -5,6 +5,7 @@ import dev.spruce.kernel.Parallel;
 import dev.spruce.kernel.linalg.LinAlg;
 import dev.spruce.model.DenseLinear;
 import dev.spruce.model.Linear;
+import dev.spruce.model.ArmorLinear;
 import dev.spruce.model.Sparse24Linear;
 import dev.spruce.prune.ProxyLoss;
 import dev.spruce.tensor.Matrix;
@@ -33,6 +34,7 @@ public final class LayerLoss {
         Matrix m = switch (l) {
             case DenseLinear d -> d.weight();
             case Sparse24Linear s -> s.weight().toDense();
+            case ArmorLinear a -> a.layout().toDense();
             default -> throw new IllegalArgumentException("layer " + l.name() + ": cannot read " + l.kind() + " weights");
         };
         try {
@@ -44,11 +46,19 @@ public final class LayerLoss {
         }
     }
 
-    /** Fraction of zero weights of a layer. */
+    /** Fraction of zero weights of a layer (for ARMOR: of its 2:4 core; the product A·S·B is dense). */
     public static double zeroFraction(Linear l) {
-        double[] w = weights(l);
+        if (l instanceof ArmorLinear a) {
+            try (Matrix core = a.layout().core().toDense()) {
+                return zeros(core.toFloatArray());
+            }
+        }
+        return zeros(weightsF32(l));
+    }
+
+    private static double zeros(float[] w) {
         long z = 0;
-        for (double v : w) {
+        for (float v : w) {
             if (v == 0) {
                 z++;
             }

@@ -16,7 +16,9 @@ public enum Method {
     MAGNITUDE("magnitude", MagnitudePruner::new),
     WANDA("wanda", WandaPruner::new),
     NOWAG("nowag", NoWagPruner::new),
-    SPARSEGPT("sparsegpt", SparseGptPruner::new);
+    SPARSEGPT("sparsegpt", SparseGptPruner::new),
+    /** A factorisation, not a {@link Pruner}: {@code ModelPruner} runs {@code ArmorFactorizer} with the plan's settings. */
+    ARMOR("armor", null);
 
     private final String id;
     private final Supplier<Pruner> factory;
@@ -30,8 +32,16 @@ public enum Method {
         return id;
     }
 
+    /** Whether the method replaces W by a factorisation (ARMOR) rather than a masked matrix. */
+    public boolean factorizes() {
+        return factory == null;
+    }
+
     /** A fresh pruner (pruners hold per-run kernels and thread settings, so none is shared). */
     public Pruner pruner() {
+        if (factory == null) {
+            throw new IllegalStateException(id + " is a factorisation, not a mask pruner");
+        }
         return factory.get();
     }
 

@@ -3,12 +3,14 @@ package dev.spruce.cli.pipeline;
 import dev.spruce.calib.LayerStats;
 import dev.spruce.model.BertModel;
 import dev.spruce.model.Calibrator;
+import dev.spruce.model.ArmorLinear;
 import dev.spruce.model.DenseLinear;
 import dev.spruce.model.Linear;
 import dev.spruce.model.SentenceEncoder;
 import dev.spruce.model.Sparse24Linear;
 import dev.spruce.prune.PruneResult;
 import dev.spruce.prune.Pruner;
+import dev.spruce.prune.armor.ArmorFactors;
 import dev.spruce.tensor.DType;
 
 import java.util.ArrayList;
@@ -21,9 +23,9 @@ import java.util.Set;
 /**
  * Calibrates a dense model on real text and prunes its Linears by a {@link PrunePlan}.
  *
- * <p>Layers pruned to exactly 2:4 become {@link Sparse24Linear} (the packed layout the kernels run); other
- * N:M patterns have no packed layout yet, so those layers stay {@link DenseLinear} holding the zeros:
- * their fidelity is real, their speed is dense.
+ * <p>Layers pruned to exactly 2:4 become {@link Sparse24Linear} (the packed layout the kernels run); ARMOR's
+ * become {@link ArmorLinear} (2:4 core between block-diagonal wrappers); other N:M patterns have no packed layout
+ * yet, so those layers stay {@link DenseLinear} holding the zeros: their fidelity is real, their speed is dense.
  */
 public final class ModelPruner {
 
@@ -63,6 +65,10 @@ public final class ModelPruner {
                 throw new IllegalArgumentException("layer " + l.name() + " is already " + l.kind()
                         + "; pruning starts from a dense model");
             }
+            if (plan.method().factorizes() && !s.packs24()) {
+                throw new IllegalArgumentException("layer " + l.name() + " is planned " + s + ", but ARMOR factorises "
+                        + "around a 2:4 core only (use 2:4 or dense)");
+            }
             try {
                 s.pattern().checkShape(l.outFeatures(), l.inFeatures());
             } catch (IllegalArgumentException e) {
@@ -88,14 +94,16 @@ public final class ModelPruner {
     /** Prunes every Linear the plan does not keep dense; one progress step per layer. */
     public static Outcome prune(BertModel dense, Map<String, LayerStats> stats, PrunePlan plan, Progress progress) {
         checkPlan(dense, plan);
-        Pruner pruner = plan.method().pruner();
+        Pruner pruner = plan.method().factorizes() ? null : plan.method().pruner();
         List<LayerReport> reports = new ArrayList<>();
         Set<Linear> created = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Linear> all = dense.linears();
+        Map<String, ArmorFactors> factors = plan.method().factorizes()
+                ? ArmorRunner.factorizeAll(all, stats, plan, progress) : Map.of();
         try (Progress.Task t = progress.start("pruning (" + plan.method().id() + ")", all.size())) {
             int[] done = {0};
             BertModel out = dense.withLinears(l -> {
-                Linear r = pruneOne(l, stats, plan, pruner, reports);
+                Linear r = pruneOne(l, stats, plan, pruner, factors, reports);
                 if (r != l) {
                     created.add(r);
                 }
@@ -110,7 +118,7 @@ public final class ModelPruner {
     }
 
     private static Linear pruneOne(Linear l, Map<String, LayerStats> stats, PrunePlan plan, Pruner pruner,
-                                   List<LayerReport> reports) {
+                                   Map<String, ArmorFactors> factors, List<LayerReport> reports) {
         Sparsity s = plan.sparsityFor(l.name());
         if (s.dense()) {
             reports.add(new LayerReport(l.name(), l.kind(), "dense", l.outFeatures(), l.inFeatures(), 0, Double.NaN, 0));
@@ -118,6 +126,9 @@ public final class ModelPruner {
         }
         DenseLinear d = (DenseLinear) l;
         LayerStats st = stats.get(l.name());
+        if (pruner == null) {
+            return factorized(d, factors.get(l.name()), s, reports);
+        }
         if (st == null && pruner.needs() != Pruner.Needs.NOTHING) {
             throw new IllegalArgumentException("no calibration statistics for layer " + l.name());
         }
@@ -137,6 +148,15 @@ public final class ModelPruner {
         }
         reports.add(new LayerReport(l.name(), replacement.kind(), s.toString(), l.outFeatures(), l.inFeatures(),
                 zeros, loss, seconds));
+        return replacement;
+    }
+
+    /** ARMOR: Ŵ = A·S·B with a 2:4 core S; the report's loss is ‖(W−Ŵ)X‖²/‖WX‖² of the float32 factors. */
+    private static Linear factorized(DenseLinear d, ArmorFactors f, Sparsity s, List<LayerReport> reports) {
+        Linear replacement = new ArmorLinear(d.name(), f.toLayout(DType.F32, d.bias()));
+        reports.add(new LayerReport(d.name(), replacement.kind() + " (bs " + f.blockSizes().a() + "/"
+                + f.blockSizes().b() + ")", s.toString(), d.outFeatures(), d.inFeatures(), 0.5,
+                f.relativeLoss().orElse(Double.NaN), f.seconds()));
         return replacement;
     }
 }

@@ -1,5 +1,6 @@
 package dev.spruce.cli.pipeline;
 
+import dev.spruce.layout.ArmorLayout;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.layout.io.SafeTensors;
 import dev.spruce.layout.io.SafeTensorsReader;
@@ -13,6 +14,7 @@ import dev.spruce.model.LayerNorm;
 import dev.spruce.model.Linear;
 import dev.spruce.model.ModelFormatException;
 import dev.spruce.model.SentenceEncoder;
+import dev.spruce.model.ArmorLinear;
 import dev.spruce.model.Sparse24Linear;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -123,6 +125,10 @@ public final class PackedModel {
                 w.put(l.name() + ".codes", TensorDType.I16, new long[] {p.rows(), Sparse24.wordsPerRow(p.cols())}, p.codes());
                 bias = s.bias();
             }
+            case ArmorLinear a -> {
+                a.layout().putTensors(w, l.name() + ".");
+                bias = a.layout().bias();
+            }
             default -> throw new IllegalArgumentException("layer " + l.name() + ": layout " + l.kind()
                     + " cannot be written to a packed model file");
         }
@@ -225,6 +231,15 @@ public final class PackedModel {
                     return new Sparse24Linear(name, s, bias);
                 } catch (RuntimeException e) {
                     s.close();
+                    throw e;
+                }
+            }
+            case "armor" -> {
+                ArmorLayout a = ArmorLayout.fromTensors(st, name + ".", bias);
+                try {
+                    return new ArmorLinear(name, a);
+                } catch (RuntimeException e) {
+                    a.close();
                     throw e;
                 }
             }

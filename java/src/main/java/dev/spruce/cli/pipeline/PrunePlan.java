@@ -1,5 +1,7 @@
 package dev.spruce.cli.pipeline;
 
+import dev.spruce.prune.armor.ArmorConfig;
+
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -12,9 +14,18 @@ import java.util.regex.Pattern;
  * name; without, it matches any layer whose name contains it (so "attention" keeps every attention
  * projection dense and "layer.5." the last layer).
  */
-public record PrunePlan(Method method, Sparsity defaultSparsity, Map<LayerType, Sparsity> perType, List<String> skip) {
+public record PrunePlan(Method method, Sparsity defaultSparsity, Map<LayerType, Sparsity> perType, List<String> skip,
+                        ArmorConfig armor) {
+
+    /** A plan with the default ARMOR settings (they matter only when the method is ARMOR). */
+    public PrunePlan(Method method, Sparsity defaultSparsity, Map<LayerType, Sparsity> perType, List<String> skip) {
+        this(method, defaultSparsity, perType, skip, ArmorConfig.defaults());
+    }
 
     public PrunePlan {
+        if (armor == null) {
+            armor = ArmorConfig.defaults();
+        }
         if (method == null || defaultSparsity == null) {
             throw new IllegalArgumentException("a prune plan needs a method and a default sparsity");
         }
@@ -37,7 +48,12 @@ public record PrunePlan(Method method, Sparsity defaultSparsity, Map<LayerType, 
         Map<LayerType, Sparsity> m = new EnumMap<>(LayerType.class);
         m.putAll(perType);
         m.put(LayerType.ATTENTION, Sparsity.DENSE);
-        return new PrunePlan(method, defaultSparsity, m, skip);
+        return new PrunePlan(method, defaultSparsity, m, skip, armor);
+    }
+
+    /** The same plan with other ARMOR settings. */
+    public PrunePlan withArmor(ArmorConfig config) {
+        return new PrunePlan(method, defaultSparsity, perType, skip, config);
     }
 
     public Sparsity sparsityFor(String linearName) {
@@ -60,10 +76,18 @@ public record PrunePlan(Method method, Sparsity defaultSparsity, Map<LayerType, 
         return name.matches(re.toString());
     }
 
+    /** The method's name for tables: "sparsegpt", "armor bs auto", "armor bs 32". */
+    public String methodName() {
+        if (method != Method.ARMOR) {
+            return method.id();
+        }
+        return "armor bs " + (armor.blockSize() == 0 ? "auto" : String.valueOf(armor.blockSize()));
+    }
+
     /** A short label for tables: "sparsegpt 2:4", "sparsegpt 2:4, attention dense". */
     public String label() {
         List<String> parts = new ArrayList<>();
-        parts.add(method.id() + " " + defaultSparsity);
+        parts.add((method == Method.ARMOR ? armor.describe() : method.id()) + " " + defaultSparsity);
         for (LayerType t : LayerType.values()) {
             if (perType.containsKey(t)) {
                 parts.add(t.name().toLowerCase(java.util.Locale.ROOT) + " " + perType.get(t));

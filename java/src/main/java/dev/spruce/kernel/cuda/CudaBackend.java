@@ -1,12 +1,15 @@
 package dev.spruce.kernel.cuda;
 
+import dev.spruce.cuda.ArmorKernels;
 import dev.spruce.cuda.BlockKernels;
 import dev.spruce.cuda.Cuda;
+import dev.spruce.cuda.DeviceArmor;
 import dev.spruce.cuda.DeviceBlockSparse;
 import dev.spruce.cuda.CudaKernels;
 import dev.spruce.cuda.DeviceMatrix;
 import dev.spruce.cuda.DeviceSparse24;
 import dev.spruce.cuda.Sp24Kernels;
+import dev.spruce.layout.ArmorLayout;
 import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.kernel.Backend;
@@ -51,7 +54,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean supports(Op op, DType weights) {
-        if (op == Op.SPMV24 || op == Op.SPMM24) {
+        if (op == Op.SPMV24 || op == Op.SPMM24 || op == Op.ARMOR) {
             return weights == DType.BF16 || weights == DType.F16; // tensor cores: 2:4 only in 16-bit types
         }
         if (op == Op.BLOCK_SPMM) {
@@ -174,6 +177,34 @@ public final class CudaBackend implements Backend {
         CudaKernels.checkGemm(w, x, y, DType.F32, DType.F32);
         Cuda.require();
         CudaKernels.denseGemm(w, x, y);
+    }
+
+    // ---------------------------------------------------------------- ARMOR
+
+    /**
+     * ARMOR Y = A (S (B X)) + bias: block-diagonal kernel, {@code mma.sp} 2:4 kernel, block-diagonal kernel with
+     * the bias. Host-to-host (uploads every call); use {@link #upload(ArmorLayout)} and
+     * {@link ArmorKernels#armor} on hot paths. Needs a bf16/f16 core with M and K multiples of 32.
+     */
+    @Override
+    public void armor(ArmorLayout l, Matrix x, Matrix y) {
+        Checks.armor(l, x, y);
+        if (!supports(Op.ARMOR, l.core().valueType())) {
+            throw unsupported(Op.ARMOR, l.core().valueType());
+        }
+        DeviceArmor.check(l);
+        Cuda.require();
+        try (DeviceArmor d = DeviceArmor.upload(l);
+             DeviceMatrix dx = DeviceMatrix.upload(x);
+             DeviceMatrix dy = DeviceMatrix.allocate(y.rows(), y.cols(), DType.F32)) {
+            ArmorKernels.armor(d, dx, dy);
+            dy.download(y); // synchronous copy: also waits for the kernels and surfaces their errors
+        }
+    }
+
+    /** Uploads an ARMOR layout once for the device-resident product ({@link ArmorKernels#armor}). */
+    public DeviceArmor upload(ArmorLayout l) {
+        return DeviceArmor.upload(l);
     }
 
     /**

@@ -4,6 +4,8 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Checks;
 import dev.spruce.kernel.Op;
 import dev.spruce.kernel.Parallel;
+import dev.spruce.layout.ArmorLayout;
+import dev.spruce.layout.BlockDiagonal;
 import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
@@ -50,7 +52,8 @@ public class ScalarBackend implements Backend {
 
     @Override
     public boolean supports(Op op, DType weights) {
-        return op == Op.GEMV || op == Op.GEMM || op == Op.SPMV24 || op == Op.SPMM24 || op == Op.BLOCK_SPMM;
+        return op == Op.GEMV || op == Op.GEMM || op == Op.SPMV24 || op == Op.SPMM24 || op == Op.ARMOR
+                || op == Op.BLOCK_SPMM;
     }
 
     /** Reads element i of a weight segment as float, whatever its dtype. */
@@ -130,6 +133,49 @@ public class ScalarBackend implements Backend {
                         acc += load(vs, dt, vb + 2L * g + 1) * xs.getAtIndex(F32, xg + (code >>> 2));
                     }
                     ys.setAtIndex(F32, (long) t * m + r, acc);
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- ARMOR
+
+    /**
+     * Reference ARMOR product, three plain steps: U = B X, V = S U (the reference 2:4 product), Y = A V + bias;
+     * float32 accumulation in index order inside each block.
+     */
+    @Override
+    public void armor(ArmorLayout l, Matrix x, Matrix y) {
+        Checks.armor(l, x, y);
+        final int n = x.rows();
+        try (Matrix u = Matrix.allocate(n, l.cols(), DType.F32); Matrix v = Matrix.allocate(n, l.rows(), DType.F32)) {
+            blockDiagonal(l.b(), x.segment(), u.segment(), n, null);
+            spmm24(l.core(), u, v);
+            blockDiagonal(l.a(), v.segment(), y.segment(), n, l.bias());
+        }
+    }
+
+    /** out[t, :] = D in[t, :] (+ bias) for every token t; D is n x n block-diagonal. */
+    private void blockDiagonal(BlockDiagonal d, MemorySegment in, MemorySegment out, int tokens, float[] bias) {
+        final int size = d.n();
+        final int bs = d.blockSize();
+        final MemorySegment ds = d.segment();
+        Parallel.forRange(d.blocks(), threads, 1, (b0, b1) -> {
+            for (int t = 0; t < tokens; t++) {
+                long row = (long) t * size;
+                for (int b = b0; b < b1; b++) {
+                    int base = b * bs;
+                    long blk = (long) b * bs * bs;
+                    for (int r = 0; r < bs; r++) {
+                        float acc = 0f;
+                        for (int c = 0; c < bs; c++) {
+                            acc += ds.getAtIndex(F32, blk + (long) r * bs + c) * in.getAtIndex(F32, row + base + c);
+                        }
+                        if (bias != null) {
+                            acc += bias[base + r];
+                        }
+                        out.setAtIndex(F32, row + base + r, acc);
+                    }
                 }
             }
         });

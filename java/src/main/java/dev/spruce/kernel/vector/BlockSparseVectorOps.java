@@ -61,14 +61,44 @@ final class BlockSparseVectorOps {
         final MemorySegment ys = y.segment();
         final int br = s.blockRows();
         int t = Parallel.threadsFor((long) s.blockCount() * bh * bw * n, threads);
+        final int[] cuts = balancedCuts(rowPtr, t == 1 ? 1 : Math.min(br, PIECES_PER_THREAD * t));
+        final int pieces = cuts.length - 1;
         if (n < tileMinTokens) {
-            Parallel.forRange(br, t, 1, (i0, i1) -> dot.rows(vals, bf16, rowPtr, cols, bh, bw, m, k, xs, n, ys, i0, i1));
+            Parallel.forRange(pieces, t, 1, (q0, q1) ->
+                    dot.rows(vals, bf16, rowPtr, cols, bh, bw, m, k, xs, n, ys, cuts[q0], cuts[q1]));
             return;
         }
         final int nb = tile.blockTokens();
         final int blocks = (n + nb - 1) / nb;
         final float[] xt = PackBuffer.PACKED_X.get((long) blocks * nb * k);
         Parallel.forRange(blocks, t, 1, (b0, b1) -> packer.pack(xs, n, k, xt, b0, b1));
-        Parallel.forRange(br, t, 1, (i0, i1) -> tile.rows(vals, bf16, rowPtr, cols, bh, bw, m, k, xt, n, ys, i0, i1));
+        Parallel.forRange(pieces, t, 1, (q0, q1) ->
+                tile.rows(vals, bf16, rowPtr, cols, bh, bw, m, k, xt, n, ys, cuts[q0], cuts[q1]));
+    }
+
+    /** Work pieces per thread: a pruner's mask may put many more blocks in some block rows than in others. */
+    static final int PIECES_PER_THREAD = 4;
+
+    /**
+     * Block-row boundaries cutting [0, blockRows) into {@code pieces} runs of about equal work, counting each kept
+     * block and each block row (its fixed cost: zeroing, writing Y) as one unit. cuts[0] = 0, cuts[pieces] =
+     * blockRows, non-decreasing; a piece may be empty. Equal row counts would give one thread most of the work when
+     * the kept blocks crowd into some rows.
+     */
+    static int[] balancedCuts(int[] rowPtr, int pieces) {
+        int br = rowPtr.length - 1;
+        pieces = Math.max(1, pieces);
+        long total = (long) rowPtr[br] + br;
+        int[] cuts = new int[pieces + 1];
+        int i = 0;
+        for (int q = 1; q < pieces; q++) {
+            long target = total * q / pieces;
+            while (i < br && (long) rowPtr[i] + i < target) {
+                i++;
+            }
+            cuts[q] = i;
+        }
+        cuts[pieces] = br;
+        return cuts;
     }
 }

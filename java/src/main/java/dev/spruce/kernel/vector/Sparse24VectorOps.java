@@ -76,14 +76,15 @@ final class Sparse24VectorOps {
     }
 
     private void outers(Sparse24 s, Matrix x, Matrix y) {
+        outers(s, x.segment(), x.rows(), y.segment());
+    }
+
+    private void outers(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
         final MemorySegment vals = s.values();
         final MemorySegment codes = s.codes();
-        final MemorySegment xs = x.segment();
-        final MemorySegment ys = y.segment();
         final boolean bf16 = s.valueType() == DType.BF16;
         final int m = s.rows();
         final int k = s.cols();
-        final int n = x.rows();
         final int tb = outer.blockTokens();
         final int kTile = outer.kTile();
         final float[] xt = new float[k * tb];
@@ -111,6 +112,23 @@ final class Sparse24VectorOps {
                 }
             });
         }
+    }
+
+    // ---------------------------------------------------------------- for ARMOR's middle step (ArmorVectorOps)
+
+    /** Whether an n-token product takes the dot-product (register selection) kernel. */
+    boolean usesDots(int n) {
+        return n < outerMinTokens;
+    }
+
+    /** Rows [r0, r1) of Y = S X on raw, already checked segments (X is n x K, Y n x M), dot-product kernel. */
+    void dotRows(Sparse24 s, MemorySegment xs, int n, MemorySegment ys, int r0, int r1) {
+        dot.rows(s.values(), s.codes(), s.valueType() == DType.BF16, s.rows(), s.cols(), xs, n, ys, r0, r1);
+    }
+
+    /** Y = S X on raw, already checked segments with the outer-product kernel (the many-token scheme). */
+    void outerProduct(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
+        outers(s, xs, n, ys);
     }
 
     /** xt[kk * tb + j] = X[t0 + j][k0 + kk] for j < tokens; the padding tokens are zero. */

@@ -4,6 +4,7 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Checks;
 import dev.spruce.kernel.Op;
 import dev.spruce.kernel.Parallel;
+import dev.spruce.layout.ArmorLayout;
 import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
@@ -29,6 +30,7 @@ public class VectorBackend implements Backend {
     private final DotKernel dot;
     private final TileKernel tile;
     private final Sparse24VectorOps sparse24;
+    private final ArmorVectorOps armor;
     private final BlockSparseVectorOps blockSparse;
 
     /**
@@ -61,6 +63,7 @@ public class VectorBackend implements Backend {
         this.tile = WidthSpecialized.instance(DenseGemm.class, TileKernel.class, b);
         this.tileMinTokens = tile.blockTokens() / 2;
         this.sparse24 = new Sparse24VectorOps(b, threads);
+        this.armor = new ArmorVectorOps(b, threads, sparse24);
         this.blockSparse = new BlockSparseVectorOps(b, threads);
     }
 
@@ -97,6 +100,9 @@ public class VectorBackend implements Backend {
         }
         if (op == Op.BLOCK_SPMM) {
             return BlockSparseVectorOps.supports(weights);
+        }
+        if (op == Op.ARMOR) {
+            return ArmorVectorOps.supports(weights);
         }
         return (op == Op.GEMV || op == Op.GEMM) && weights != null;
     }
@@ -157,6 +163,11 @@ public class VectorBackend implements Backend {
     @Override
     public void spmm24(Sparse24 s, Matrix x, Matrix y) {
         sparse24.spmm24(s, x, y);
+    }
+
+    @Override
+    public void armor(ArmorLayout l, Matrix x, Matrix y) {
+        armor.armor(l, x, y);
     }
 
     @Override

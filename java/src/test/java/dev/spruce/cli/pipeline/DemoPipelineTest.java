@@ -18,7 +18,7 @@ class DemoPipelineTest {
         Demo.Settings s = new Demo.Settings(Corpus.calibration().subList(0, 8), Corpus.evaluation().subList(0, 12), 8,
                 List.of(1, 32), 0, 0);
         PrintStream quiet = new PrintStream(PrintStream.nullOutputStream());
-        Demo.Result r = Demo.run(ModelSource.embedded(), List.of(Method.WANDA), s, Progress.none(), quiet);
+        Demo.Result r = Demo.run(ModelSource.embedded(), List.of(PrunePlan.uniform(Method.WANDA, Sparsity.parse("2:4"))), s, Progress.none(), quiet);
         assertEquals(2, r.rows().size(), "the method plus its attention-dense variant");
         for (Demo.Row row : r.rows()) {
             Fidelity f = row.fidelity();

@@ -112,4 +112,43 @@ class PackedModelTest {
         e = assertThrows(ModelFormatException.class, () -> PackedModel.load(foreign));
         assertTrue(e.getMessage().contains("not a Spruce packed model"), e.getMessage());
     }
+
+    @Test
+    void armorModelRoundTripsBitForBit() throws Exception {
+        Path file = dir.resolve("armor.safetensors");
+        try (var m = TinyBert.create(16, 2, 32, 2, 3)) {
+            Map<String, dev.spruce.calib.LayerStats> stats = new java.util.HashMap<>();
+            for (Linear l : m.linears()) {
+                int k = l.inFeatures();
+                stats.put(l.name(), dev.spruce.prune.Fixtures.full(dev.spruce.prune.Fixtures.correlated(40, k, k), 40, k));
+            }
+            PrunePlan plan = PrunePlan.uniform(Method.ARMOR, Sparsity.parse("2:4"))
+                    .withArmor(dev.spruce.prune.armor.ArmorConfig.defaults().withIterations(3));
+            ModelPruner.Outcome out = ModelPruner.prune(m, stats, plan, Progress.none());
+            try (var pruned = out.model()) {
+                assertTrue(pruned.linears().stream().allMatch(l -> l.kind().equals("armor")));
+                for (ModelPruner.LayerReport r : out.layers()) {
+                    assertTrue(r.relativeLoss() >= 0 && r.relativeLoss() < 1, r.toString());
+                }
+                PackedModel.write(pruned, ModelSource.embedded().tokenizerRef(), Map.of(), file);
+                try (var st = PackedModel.open(file); var loaded = PackedModel.model(st, file)) {
+                    for (int i = 0; i < pruned.linears().size(); i++) {
+                        Linear x = pruned.linears().get(i);
+                        Linear y = loaded.linears().get(i);
+                        assertEquals("armor", y.kind());
+                        assertArrayEquals(bits(LayerLoss.weightsF32(x)), bits(LayerLoss.weightsF32(y)), x.name());
+                        assertEquals(0.5, LayerLoss.zeroFraction(y), 0.01, "the 2:4 core of " + y.name());
+                        float[] in = dev.spruce.prune.Fixtures.weights(3, x.inFeatures(), i);
+                        try (var xm = dev.spruce.tensor.Matrix.of(in, 3, x.inFeatures());
+                             var ya = dev.spruce.tensor.Matrix.allocate(3, x.outFeatures(), dev.spruce.tensor.DType.F32);
+                             var yb = dev.spruce.tensor.Matrix.allocate(3, x.outFeatures(), dev.spruce.tensor.DType.F32)) {
+                            x.forward(xm, ya);
+                            y.forward(xm, yb);
+                            assertArrayEquals(bits(ya.toFloatArray()), bits(yb.toFloatArray()), x.name());
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

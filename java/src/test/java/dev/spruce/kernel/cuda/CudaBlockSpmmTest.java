@@ -25,7 +25,7 @@ class CudaBlockSpmmTest {
     private static final int[][] CASES = { // m, k, bh, bw, n, density%
             {128, 128, 32, 32, 1, 50}, {192, 256, 32, 32, 40, 50}, {192, 96, 16, 16, 33, 60}, {192, 256, 64, 64, 130, 80},
             {128, 160, 64, 32, 9, 70}, {256, 192, 32, 64, 300, 40}, {128, 64, 16, 32, 5, 100}, {64, 128, 16, 64, 17, 0},
-            {4096, 4096, 32, 32, 512, 10}};
+            {1024, 2048, 32, 32, 300, 20}}; // the last: several row groups and token tiles, automatic tiling
 
     private final CudaBackend cuda = new CudaBackend();
 

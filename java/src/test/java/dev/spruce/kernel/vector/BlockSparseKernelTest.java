@@ -120,6 +120,44 @@ class BlockSparseKernelTest {
     }
 
     @Test
+    void workIsCutByKeptBlocksNotByRows() {
+        // 8 block rows: the first holds 30 blocks, the others 1 each (44 units of work with the per-row unit).
+        int[] rowPtr = {0, 30, 31, 32, 33, 34, 35, 36, 37};
+        int[] cuts = BlockSparseVectorOps.balancedCuts(rowPtr, 2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 1, 8}, cuts);
+        int[] many = BlockSparseVectorOps.balancedCuts(rowPtr, 8);
+        org.junit.jupiter.api.Assertions.assertEquals(0, many[0]);
+        org.junit.jupiter.api.Assertions.assertEquals(8, many[8]);
+        for (int q = 0; q < 8; q++) {
+            assertTrue(many[q] <= many[q + 1], "non-decreasing");
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 3}, BlockSparseVectorOps.balancedCuts(new int[] {0, 0, 0, 0}, 1));
+    }
+
+    @Test
+    void skewedRowsStillGiveEveryOutput() {
+        // Most blocks in the first block row; several pieces, some empty, must still write every row.
+        int m = 128;
+        int k = 256;
+        boolean[] keep = new boolean[(m / 16) * (k / 16)];
+        java.util.Arrays.fill(keep, 0, k / 16, true);
+        keep[5 * (k / 16) + 3] = true;
+        SplittableRandom rnd = new SplittableRandom(12);
+        float[] a = BlockSparseFixtures.randomDense(rnd, m, k, 16, 16, keep);
+        for (int n : new int[] {1, 40}) {
+            float[] xs = random(rnd, n * k);
+            try (Matrix w = Matrix.of(a, m, k); BlockSparse s = BlockSparse.fromDense(w, 16, 16, keep, DType.F32);
+                 Matrix x = Matrix.of(xs, n, k); Matrix y = Matrix.allocate(n, m, DType.F32)) {
+                for (Backend b : backends(0, 3)) {
+                    y.fill(Float.NaN);
+                    b.blockSpmm(s, x, y);
+                    assertClose(a, xs, m, k, n, y, b.toString());
+                }
+            }
+        }
+    }
+
+    @Test
     void badShapesAndClosedInputsAreRejected() {
         try (BlockSparse s = BlockSparseFixtures.randomLayout(new SplittableRandom(1), 32, 64, 16, 16, 0.5, DType.F32);
              Matrix x = Matrix.allocate(2, 64, DType.F32); Matrix y = Matrix.allocate(2, 32, DType.F32);
