@@ -2,6 +2,7 @@ package dev.spruce.cli.pipeline;
 
 import dev.spruce.calib.LayerStats;
 import dev.spruce.model.BertModel;
+import dev.spruce.model.BlockSparseLinear;
 import dev.spruce.model.DenseLinear;
 import dev.spruce.model.Linear;
 import dev.spruce.model.SentenceEncoder;
@@ -29,8 +30,7 @@ import java.util.Set;
  *
  * <p>Use: {@link ModelPruner#calibrate} once, {@link #analyse} once (scores, P = W G and the layer problems),
  * then any number of {@link #curves}, {@link #allocate} and {@link #prune} calls on the same analysis.
- * Pruned layers are {@link DenseLinear}s holding the zeros (their fidelity is real; packing them into
- * BlockSparse for speed is the layout's job).
+ * Pruned layers are {@link DenseLinear}s holding the zeros, or packed {@link BlockSparseLinear}s on request.
  *
  * <p><b>Distortion measures</b> for the allocation ({@link Distortion}):
  * <ul>
@@ -238,8 +238,18 @@ public final class BlockModelPruner {
         return out;
     }
 
-    /** Prunes every analysed layer to its sparsity in {@code sparsity} (missing = 0 = kept dense). */
+    /** Prunes every analysed layer to its sparsity in {@code sparsity} (missing = 0 = kept dense); dense storage. */
     public static Outcome prune(SentenceEncoder dense, Analysis a, Map<String, Double> sparsity, boolean refit) {
+        return prune(dense, a, sparsity, refit, false);
+    }
+
+    /**
+     * As {@link #prune(SentenceEncoder, Analysis, Map, boolean)}; with {@code pack} the pruned layers become
+     * {@link BlockSparseLinear} (F32 BSR run by the block-sparse kernels) instead of {@link DenseLinear}s holding
+     * zeros. The numbers are the same up to the kernels' summation order.
+     */
+    public static Outcome prune(SentenceEncoder dense, Analysis a, Map<String, Double> sparsity, boolean refit,
+                                boolean pack) {
         List<LayerReport> reports = new ArrayList<>();
         Set<Linear> created = Collections.newSetFromMap(new IdentityHashMap<>());
         try {
@@ -250,7 +260,15 @@ public final class BlockModelPruner {
                     return l;
                 }
                 boolean[] keep = layer.keep(p);
-                Linear r = pruned((DenseLinear) l, layer, keep, refit);
+                Linear r;
+                if (pack) {
+                    try (DenseLinear tmp = pruned((DenseLinear) l, layer, keep, refit)) {
+                        r = BlockSparseLinear.pack(l.name(), tmp.weight(), a.blockHeight, a.blockWidth, keep, tmp.bias(),
+                                DType.F32);
+                    }
+                } else {
+                    r = pruned((DenseLinear) l, layer, keep, refit);
+                }
                 created.add(r);
                 reports.add(new LayerReport(l.name(), a.blockHeight, a.blockWidth, p, layer.relativeLoss(keep, refit)));
                 return r;
