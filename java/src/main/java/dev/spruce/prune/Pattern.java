@@ -4,9 +4,10 @@ package dev.spruce.prune;
  * Which weights a pruner may keep. Sealed so every consumer can switch over the cases exhaustively;
  * new layouts (for example LPViT blocks) are added as new permitted records.
  *
- * <p>Weights are M x K (out x in) and patterns act along K, inside each row.
+ * <p>Weights are M x K (out x in). N:M and unstructured patterns act along K, inside each row; block
+ * patterns tile the whole matrix into blockHeight x blockWidth blocks (LPViT).
  */
-public sealed interface Pattern permits Pattern.NM, Pattern.Unstructured {
+public sealed interface Pattern permits Pattern.NM, Pattern.Unstructured, Pattern.Block {
 
     /** 2:4, the NVIDIA sparse tensor core layout. */
     NM TWO_FOUR = new NM(2, 4);
@@ -19,6 +20,11 @@ public sealed interface Pattern permits Pattern.NM, Pattern.Unstructured {
     /** Prune the fraction {@code sparsity} of the weights, no structure. */
     static Unstructured unstructured(double sparsity) {
         return new Unstructured(sparsity);
+    }
+
+    /** Remove the fraction {@code sparsity} of the {@code blockHeight x blockWidth} blocks (see {@link Block}). */
+    static Block block(int blockHeight, int blockWidth, double sparsity) {
+        return new Block(blockHeight, blockWidth, sparsity);
     }
 
     /** Fraction of weights removed. */
@@ -80,6 +86,54 @@ public sealed interface Pattern permits Pattern.NM, Pattern.Unstructured {
         @Override
         public String toString() {
             return "unstructured " + sparsity;
+        }
+    }
+
+    /**
+     * Block sparsity (LPViT): W is tiled into {@code blockHeight x blockWidth} blocks (rows = output features,
+     * columns = input features, aligned at (0, 0)) and whole blocks are kept or removed. {@link #removedBlocks}
+     * of every layer's blocks are removed: floor(sparsity x blocks), so never more than asked (the rounding
+     * {@link Unstructured} uses; LPViT's code keeps floor((1 - p) x blocks), i.e. removes the ceiling).
+     * The kernels (BlockSparse) are built for 16, 32 and 64 on each side; smaller blocks are accepted for
+     * tests and experiments.
+     */
+    record Block(int blockHeight, int blockWidth, double sparsity) implements Pattern {
+        /** Largest block side accepted. */
+        public static final int MAX_SIDE = 256;
+
+        public Block {
+            if (blockHeight < 1 || blockHeight > MAX_SIDE || blockWidth < 1 || blockWidth > MAX_SIDE) {
+                throw new IllegalArgumentException("block shape must be 1.." + MAX_SIDE + " on each side, got "
+                        + blockHeight + "x" + blockWidth);
+            }
+            if (!(sparsity >= 0.0 && sparsity < 1.0)) {
+                throw new IllegalArgumentException("block sparsity must be in [0, 1), got " + sparsity);
+            }
+        }
+
+        /** Blocks of a rows x cols matrix (after {@link #checkShape}). */
+        public int blocks(int rows, int cols) {
+            return (rows / blockHeight) * (cols / blockWidth);
+        }
+
+        /** Blocks removed out of {@code blocks}: floor(sparsity x blocks), with a tiny tolerance so 0.3 x 10 is 3. */
+        public int removedBlocks(int blocks) {
+            return (int) Math.min(blocks, Math.floor(sparsity * blocks + 1e-9));
+        }
+
+        @Override
+        public void checkShape(int rows, int cols) {
+            if (rows % blockHeight != 0 || cols % blockWidth != 0) {
+                throw new IllegalArgumentException(blockHeight + "x" + blockWidth + " blocks need M a multiple of "
+                        + blockHeight + " and K a multiple of " + blockWidth + ", but the weight is " + rows + "x" + cols
+                        + (rows % blockHeight != 0 ? " (M=" + rows + " is not)" : "")
+                        + (cols % blockWidth != 0 ? " (K=" + cols + " is not)" : ""));
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "block " + blockHeight + "x" + blockWidth + " " + sparsity;
         }
     }
 }

@@ -83,7 +83,65 @@ public final class PruneMask {
             }
             case Pattern.Unstructured u ->
                     keptCount() >= (long) rows * cols - (long) Math.floor(u.sparsity() * rows * cols);
+            case Pattern.Block b -> satisfiesBlocks(b);
         };
+    }
+
+    /** Every block all kept or all pruned, and exactly the blocks the pattern removes are removed. */
+    private boolean satisfiesBlocks(Pattern.Block b) {
+        int bh = b.blockHeight();
+        int bw = b.blockWidth();
+        if (rows % bh != 0 || cols % bw != 0) {
+            return false;
+        }
+        int removed = 0;
+        for (int r0 = 0; r0 < rows; r0 += bh) {
+            for (int c0 = 0; c0 < cols; c0 += bw) {
+                boolean first = kept(r0, c0);
+                for (int r = r0; r < r0 + bh; r++) {
+                    for (int c = c0; c < c0 + bw; c++) {
+                        if (kept(r, c) != first) {
+                            return false;
+                        }
+                    }
+                }
+                removed += first ? 0 : 1;
+            }
+        }
+        return removed == b.removedBlocks(b.blocks(rows, cols));
+    }
+
+    /**
+     * The block keep-mask (blockRows x blockCols, row-major; true = kept) of a mask that obeys block pattern
+     * {@code b}, as BlockSparse.fromDense takes it.
+     *
+     * @throws IllegalArgumentException if the shape does not tile or a block is partly kept
+     */
+    public boolean[] blockKeep(int blockHeight, int blockWidth) {
+        if (blockHeight < 1 || blockWidth < 1 || rows % blockHeight != 0 || cols % blockWidth != 0) {
+            throw new IllegalArgumentException("a " + rows + "x" + cols + " mask does not tile into " + blockHeight
+                    + "x" + blockWidth + " blocks");
+        }
+        int br = rows / blockHeight;
+        int bc = cols / blockWidth;
+        boolean[] out = new boolean[br * bc];
+        for (int i = 0; i < br; i++) {
+            for (int j = 0; j < bc; j++) {
+                int r0 = i * blockHeight;
+                int c0 = j * blockWidth;
+                boolean first = kept(r0, c0);
+                for (int r = r0; r < r0 + blockHeight; r++) {
+                    for (int c = c0; c < c0 + blockWidth; c++) {
+                        if (kept(r, c) != first) {
+                            throw new IllegalArgumentException("block (" + i + ", " + j + ") of " + blockHeight + "x"
+                                    + blockWidth + " is partly kept (first difference at row " + r + ", column " + c + ")");
+                        }
+                    }
+                }
+                out[i * bc + j] = first;
+            }
+        }
+        return out;
     }
 
     /** The mask as row-major booleans (true = kept). */

@@ -35,6 +35,8 @@ abstract class ScorePruner extends AbstractPruner {
         timer.stop("score");
         timer.start();
         switch (pattern) {
+            case Pattern.Block b -> throw new IllegalArgumentException(name() + " scores single weights and cannot select "
+                    + b + "; use BlockPruner for block sparsity");
             case Pattern.NM nm -> {
                 for (int r = 0; r < m; r++) {
                     for (int g = 0; g < k; g += nm.m()) {

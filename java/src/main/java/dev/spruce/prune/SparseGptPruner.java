@@ -77,6 +77,10 @@ public final class SparseGptPruner extends AbstractPruner {
     @Override
     void pruneInPlace(double[] w, int m, int k, LayerStats stats, Pattern pattern, boolean[] keep,
                       PhaseTimer timer) {
+        if (pattern instanceof Pattern.Block b) {
+            throw new IllegalArgumentException("sparsegpt prunes column by column and cannot select " + b
+                    + "; use BlockPruner for block sparsity");
+        }
         if (pattern instanceof Pattern.NM nm && blockSize % nm.m() != 0) {
             throw new IllegalArgumentException("sparsegpt: block size " + blockSize + " must be a multiple of the "
                     + nm + " group size " + nm.m());

@@ -18,9 +18,12 @@ final class TinyBert {
     }
 
     static BertModel create(int hidden, int heads, int inter, int layers, long seed) {
+        return create(hidden, heads, inter, layers, seed, 50, 16);
+    }
+
+    /** With a vocabulary and position table large enough for a real tokenizer's sentences. */
+    static BertModel create(int hidden, int heads, int inter, int layers, long seed, int vocab, int positions) {
         Random r = new Random(seed);
-        int vocab = 50;
-        int positions = 16;
         BertConfig c = new BertConfig(hidden, heads, layers, inter, vocab, positions, 2, 1e-12f, Activation.GELU_ERF);
         List<BertModel.Layer> list = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
