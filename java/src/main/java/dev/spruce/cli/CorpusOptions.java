@@ -25,6 +25,19 @@ public final class CorpusOptions {
         return take(calibCorpus == null ? Corpus.calibration() : Corpus.load(calibCorpus), calibSentences, 1, "--calib-sentences");
     }
 
+    /**
+     * Up to {@code n} held-out sentences for probing (block-sparsity curve weights): those after the calibration
+     * sentences in the same corpus, or, when the corpus has no more, its last {@code n} calibration sentences.
+     */
+    public List<String> probe(int n) throws ModelFormatException {
+        List<String> all = calibCorpus == null ? Corpus.calibration() : Corpus.load(calibCorpus);
+        int used = Math.min(calibSentences, all.size());
+        if (all.size() - used >= n) {
+            return all.subList(used, used + n);
+        }
+        return all.subList(Math.max(0, used - n), used);
+    }
+
     public int batch() {
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);

@@ -1,6 +1,7 @@
 package dev.spruce.cli;
 
 import dev.spruce.calib.LayerStats;
+import dev.spruce.cli.pipeline.BlockPlan;
 import dev.spruce.cli.pipeline.Fidelity;
 import dev.spruce.cli.pipeline.LayerLoss;
 import dev.spruce.cli.pipeline.ModelPruner;
@@ -54,20 +55,22 @@ public final class EvalCommand implements Callable<Integer> {
         List<String> eval = evalOptions.evaluation();
         PrunePlan plan = file == null ? planOptions.plan() : null;
         try (SentenceEncoder dense = model.source().load()) {
-            if (plan != null) {
+            BlockPlan blocks = plan != null && plan.method().blocks() ? planOptions.blockPlan() : null;
+            if (plan != null && blocks == null) {
                 ModelPruner.checkPlan(dense.model(), plan);
             }
             // A loaded packed model is handed to 'pruned' below, which closes it.
             SentenceEncoder packed = file == null ? null : PackedModel.load(file);
             Map<String, LayerStats> stats = ModelPruner.calibrate(dense, calib, corpus.batch(), progress);
-            ModelPruner.Outcome outcome = plan != null
-                    ? ModelPruner.prune(dense.model(), stats, plan, progress)
+            ModelPruner.Outcome outcome = blocks != null
+                    ? blocks.prune(dense, stats, corpus.probe(DemoCommand.PROBE_SENTENCES), corpus.batch(), progress)
+                    : plan != null ? ModelPruner.prune(dense.model(), stats, plan, progress)
                     : compare(dense, packed, stats);
             try (SentenceEncoder pruned = dense.with(outcome.model())) {
                 PruneCommand.printLayers(o, outcome);
                 Fidelity f = Fidelity.compare(embed(dense, eval, corpus.batch()), embed(pruned, eval, corpus.batch()));
                 o.printf(Locale.ROOT, "%s: %d of %d layers pruned, mean relative layer loss %.5f (%d calibration sentences)%n",
-                        file != null ? file : plan.label(), outcome.prunedCount(), outcome.layers().size(),
+                        file != null ? file : blocks != null ? "lpvit " + blocks.label() : plan.label(), outcome.prunedCount(), outcome.layers().size(),
                         outcome.meanLoss(), calib.size());
                 o.printf(Locale.ROOT, "on %d evaluation sentences: cosine mean %.5f, worst %.5f; Spearman of pairwise "
                                 + "similarities %.5f; top-%d neighbour overlap %.3f%n", f.sentences(), f.meanCosine(),

@@ -1,5 +1,7 @@
 package dev.spruce.cli;
 
+import dev.spruce.cli.pipeline.BlockModelPruner;
+import dev.spruce.cli.pipeline.BlockPlan;
 import dev.spruce.cli.pipeline.LayerType;
 import dev.spruce.cli.pipeline.Method;
 import dev.spruce.cli.pipeline.PrunePlan;
@@ -17,8 +19,8 @@ import java.util.Map;
 /** How to prune: method, pattern, per-type overrides and layers to skip. Validated in {@link #plan()}. */
 public final class PlanOptions {
     @Option(names = "--method", paramLabel = "METHOD", defaultValue = "sparsegpt",
-            description = "magnitude, wanda, nowag (NoWag-P), sparsegpt or armor (2:4 core between block-diagonal "
-                    + "wrappers) (default: ${DEFAULT-VALUE}).")
+            description = "magnitude, wanda, nowag (NoWag-P), sparsegpt, armor (2:4 core between block-diagonal "
+                    + "wrappers) or lpvit (block sparsity allocated across layers, see --block*) (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--pattern", paramLabel = "N:M", defaultValue = "2:4",
@@ -72,6 +74,58 @@ public final class PlanOptions {
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0",
             description = "Seed of randomised methods (ARMOR's group sampling) (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--block", paramLabel = "HxW", defaultValue = "32x32",
+            description = "lpvit: block shape, rows x columns (16, 32 or 64 each) (default: ${DEFAULT-VALUE}).")
+    String block;
+
+    @Option(names = "--block-budget", paramLabel = "FRACTION", defaultValue = "0.3",
+            description = "lpvit: fraction of all blocks removed, allocated across layers (default: ${DEFAULT-VALUE}).")
+    double blockBudget;
+
+    @Option(names = "--block-latency", paramLabel = "FRACTION", defaultValue = "0",
+            description = "lpvit: instead of --block-budget, allocate so the measured kernel time at --block-tokens "
+                    + "is this fraction of dense (default: off).")
+    double blockLatency;
+
+    @Option(names = "--block-tokens", paramLabel = "N", defaultValue = "256",
+            description = "lpvit: tokens per product for --block-latency (default: ${DEFAULT-VALUE}).")
+    int blockTokens;
+
+    @Option(names = "--block-scope", paramLabel = "all|ffn-attn-out", defaultValue = "all",
+            description = "lpvit: prune all Linears, or only the FFN pair and attention output (default: ${DEFAULT-VALUE}).")
+    String blockScope;
+
+    @Option(names = "--no-refit", description = "lpvit: keep the kept blocks' weights as they are (no least-squares refit).")
+    boolean noRefit;
+
+    /** The block plan of --method lpvit. */
+    public BlockPlan blockPlan() {
+        int[] hw = blockShape(block);
+        BlockModelPruner.Scope scope = switch (blockScope.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "all" -> BlockModelPruner.Scope.ALL;
+            case "ffn-attn-out" -> BlockModelPruner.Scope.FFN_AND_ATTENTION_OUTPUT;
+            default -> throw new IllegalArgumentException("--block-scope must be all or ffn-attn-out, got '" + blockScope + "'");
+        };
+        return new BlockPlan(hw[0], hw[1], blockBudget, blockLatency, blockTokens, scope, !noRefit, 0.05);
+    }
+
+    /** Parses a block shape "HxW" (e.g. 32x32, 32x64); both sides positive. */
+    public static int[] blockShape(String s) {
+        String[] p = s == null ? new String[0] : s.strip().toLowerCase(java.util.Locale.ROOT).split("x");
+        try {
+            if (p.length == 2) {
+                int h = Integer.parseInt(p[0]);
+                int w = Integer.parseInt(p[1]);
+                if (h > 0 && w > 0) {
+                    return new int[] {h, w};
+                }
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("block shape must be HxW with positive sides (e.g. 32x32), got '" + s + "'");
+    }
 
     /** The ARMOR settings these options describe. */
     public ArmorConfig armorConfig() {

@@ -1,6 +1,7 @@
 package dev.spruce.cli;
 
 import dev.spruce.calib.LayerStats;
+import dev.spruce.cli.pipeline.BlockPlan;
 import dev.spruce.cli.pipeline.ModelPruner;
 import dev.spruce.cli.pipeline.ModelSource;
 import dev.spruce.cli.pipeline.PackedModel;
@@ -46,28 +47,35 @@ public final class PruneCommand implements Callable<Integer> {
         PrunePlan plan = planOptions.plan();
         List<String> calib = corpus.calibration();
         ModelSource src = model.source();
-        Path out = output != null ? output
-                : Path.of(plan.method().id() + "-" + plan.defaultSparsity().toString().replace(":", "of") + ".safetensors");
+        BlockPlan blocks = plan.method().blocks() ? planOptions.blockPlan() : null;
+        String label = blocks != null ? "lpvit " + blocks.label() : plan.label();
+        Path out = output != null ? output : Path.of(blocks != null
+                ? "lpvit-" + blocks.blockHeight() + "x" + blocks.blockWidth() + ".safetensors"
+                : plan.method().id() + "-" + plan.defaultSparsity().toString().replace(":", "of") + ".safetensors");
         if (Files.isDirectory(out)) {
             throw new IllegalArgumentException("output " + out + " is a directory");
         }
         PrintStream o = System.out;
         Progress progress = quiet ? Progress.none() : new TerminalProgress(System.err);
         try (SentenceEncoder dense = src.load()) {
-            ModelPruner.checkPlan(dense.model(), plan);
+            if (blocks == null) {
+                ModelPruner.checkPlan(dense.model(), plan);
+            }
             Map<String, LayerStats> stats = ModelPruner.calibrate(dense, calib, corpus.batch(), progress);
-            ModelPruner.Outcome outcome = ModelPruner.prune(dense.model(), stats, plan, progress);
+            ModelPruner.Outcome outcome = blocks != null
+                    ? blocks.prune(dense, stats, corpus.probe(DemoCommand.PROBE_SENTENCES), corpus.batch(), progress)
+                    : ModelPruner.prune(dense.model(), stats, plan, progress);
             try (SentenceEncoder pruned = dense.with(outcome.model())) {
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("source", src.label());
                 meta.put("method", plan.method().id());
-                meta.put("plan", plan.label());
+                meta.put("plan", label);
                 meta.put("calibration_sentences", Integer.toString(calib.size()));
                 PackedModel.write(pruned.model(), src.tokenizerRef(), meta, out);
             }
             printLayers(o, outcome);
             o.printf(Locale.ROOT, "%s: %d of %d layers pruned (%s), mean relative layer loss %.4f, %d calibration sentences%n",
-                    plan.label(), outcome.prunedCount(), outcome.layers().size(), plan.method().id(), outcome.meanLoss(),
+                    label, outcome.prunedCount(), outcome.layers().size(), plan.method().id(), outcome.meanLoss(),
                     calib.size());
             o.printf(Locale.ROOT, "wrote %s (%.1f MB)%n", out, Files.size(out) / 1e6);
         }

@@ -52,4 +52,24 @@ class CliPipelineTest {
         String eval = run("eval", "-q", file.toString(), "--calib-sentences", "4", "--eval-sentences", "6");
         assertTrue(eval.contains("30 of 36 layers pruned") && eval.contains("cosine mean 0."), eval);
     }
+
+    @Test
+    void blockAndArmorFilesRoundTripThroughInspectAndEval() throws Exception {
+        Path blocks = dir.resolve("b.safetensors");
+        String pruned = run("prune", "-q", "--method", "lpvit", "--block", "32x32", "--block-budget", "0.3",
+                "--calib-sentences", "12", "-o", blocks.toString());
+        assertTrue(pruned.contains("lpvit 32x32, 30% of blocks") && pruned.contains(" block "), pruned);
+        String inspect = run("inspect", blocks.toString());
+        assertTrue(inspect.lines().anyMatch(l -> l.contains(" block ")), inspect);
+        String eval = run("eval", "-q", blocks.toString(), "--calib-sentences", "4", "--eval-sentences", "6");
+        assertTrue(eval.contains("cosine mean 0."), eval);
+
+        Path armor = dir.resolve("a.safetensors");
+        run("prune", "-q", "--method", "armor", "--armor-iterations", "2", "--skip", "layer.1.,layer.2.,layer.3.,layer.4.,layer.5.",
+                "--calib-sentences", "4", "-o", armor.toString());
+        inspect = run("inspect", armor.toString());
+        assertTrue(inspect.contains("encoder.layer.0.intermediate.dense            armor"), inspect);
+        eval = run("eval", "-q", armor.toString(), "--calib-sentences", "4", "--eval-sentences", "6");
+        assertTrue(eval.contains("6 of 36 layers pruned"), eval);
+    }
 }

@@ -25,14 +25,28 @@ import java.util.stream.Collectors;
  */
 public final class Demo {
 
-    /** Settings. {@code seconds} = 0 skips timing (tests). */
+    /**
+     * Settings. {@code seconds} = 0 skips timing (tests). {@code probe}: held-out calibration sentences that weight the
+     * block-sparsity curves (unused without block plans).
+     */
     public record Settings(List<String> calibration, List<String> evaluation, int batch, List<Integer> speedBatches,
-                           double warmupSeconds, double seconds) {
+                           double warmupSeconds, double seconds, List<String> probe) {
+        public Settings(List<String> calibration, List<String> evaluation, int batch, List<Integer> speedBatches,
+                        double warmupSeconds, double seconds) {
+            this(calibration, evaluation, batch, speedBatches, warmupSeconds, seconds, List.of());
+        }
     }
 
-    /** One pruned variant. {@code speed} maps batch size to sentences/s (empty when not timed). */
-    public record Row(PrunePlan plan, String layout, long layersPruned, int layers, double meanLoss, Fidelity fidelity,
-                      Map<Integer, Double> speed) {
+    /**
+     * One pruned variant: its method and pattern as the table shows them, the mask/factorisation plan ({@code null}
+     * for block-sparse rows, which a {@link BlockPlan} made). {@code speed} maps batch size to sentences/s (empty
+     * when not timed).
+     */
+    public record Row(String method, String pattern, PrunePlan plan, String layout, long layersPruned, int layers,
+                      double meanLoss, Fidelity fidelity, Map<Integer, Double> speed) {
+        Row withSpeed(Map<Integer, Double> s) {
+            return new Row(method, pattern, plan, layout, layersPruned, layers, meanLoss, fidelity, s);
+        }
     }
 
     /** Everything the table and the report show. */
@@ -49,6 +63,12 @@ public final class Demo {
      */
     public static Result run(ModelSource source, List<PrunePlan> plans, Settings s, Progress progress,
                              java.io.PrintStream log) throws Exception {
+        return run(source, plans, List.of(), s, progress, log);
+    }
+
+    /** The same, then each block plan (allocated across layers, packed block-sparse). */
+    public static Result run(ModelSource source, List<PrunePlan> plans, List<BlockPlan> blockPlans, Settings s,
+                             Progress progress, java.io.PrintStream log) throws Exception {
         long t0 = System.nanoTime();
         int threads = Parallel.defaultThreadCount();
         String machine = Runtime.getRuntime().availableProcessors() + " CPU(s), " + threads + " thread(s); Java GEMM "
@@ -65,33 +85,45 @@ public final class Demo {
             boolean anyMask = plans.stream().anyMatch(p -> !p.method().factorizes());
             for (int i = 0; i < plans.size() + (anyMask ? 1 : 0); i++) {
                 PrunePlan plan = i < plans.size() ? plans.get(i)
-                        : pending.stream().filter(r -> !r.plan().method().factorizes())
+                        : pending.stream().filter(r -> r.plan() != null && !r.plan().method().factorizes())
                         .max((a, b) -> Double.compare(a.fidelity().meanCosine(), b.fidelity().meanCosine()))
                         .get().plan().attentionDense();
                 ModelPruner.Outcome out = ModelPruner.prune(dense.model(), stats, plan, progress);
-                SentenceEncoder pruned = dense.with(out.model());
-                Fidelity f = Fidelity.compare(ref, embed(pruned, s.evaluation(), s.batch()));
-                String layout = layout(out.model().linears());
-                if (s.seconds() > 0 && !byLayout.containsKey(layout)) {
-                    byLayout.put(layout, pruned);
-                } else {
-                    pruned.close();
-                }
-                pending.add(new Row(plan, layout, out.prunedCount(), out.layers().size(), out.meanLoss(), f, Map.of()));
-                log.printf(java.util.Locale.ROOT, "%-40s mean layer loss %.4f, cosine mean %.5f worst %.5f%n",
-                        plan.label(), out.meanLoss(), f.meanCosine(), f.worstCosine());
+                pending.add(measure(plan.methodName(), plan.perType().isEmpty() ? plan.defaultSparsity().toString()
+                        : plan.defaultSparsity() + ", attention dense", plan, out, dense, ref, s, byLayout, log));
+            }
+            for (BlockPlan bp : blockPlans) {
+                ModelPruner.Outcome out = bp.prune(dense, stats, s.probe().isEmpty() ? s.calibration() : s.probe(),
+                        s.batch(), progress);
+                pending.add(measure("lpvit blocks", bp.label(), null, out, dense, ref, s, byLayout, log));
             }
             if (s.seconds() > 0) {
                 time(source, dense, byLayout, s, denseSpeed, ortSpeed, layoutSpeed, threads, log);
             }
             for (Row r : pending) {
-                rows.add(new Row(r.plan(), r.layout(), r.layersPruned(), r.layers(), r.meanLoss(), r.fidelity(),
-                        layoutSpeed.getOrDefault(r.layout(), Map.of())));
+                rows.add(r.withSpeed(layoutSpeed.getOrDefault(r.layout(), Map.of())));
             }
         } finally {
             byLayout.values().forEach(SentenceEncoder::close);
         }
         return new Result(source.label(), machine, s, rows, denseSpeed, ortSpeed, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Fidelity of one pruned model; keeps it for timing when its layout is new, else closes it. */
+    private static Row measure(String method, String pattern, PrunePlan plan, ModelPruner.Outcome out,
+                               SentenceEncoder dense, float[][] ref, Settings s, Map<String, SentenceEncoder> byLayout,
+                               java.io.PrintStream log) {
+        SentenceEncoder pruned = dense.with(out.model());
+        Fidelity f = Fidelity.compare(ref, embed(pruned, s.evaluation(), s.batch()));
+        String layout = layout(out.model().linears());
+        if (s.seconds() > 0 && !byLayout.containsKey(layout)) {
+            byLayout.put(layout, pruned);
+        } else {
+            pruned.close();
+        }
+        log.printf(java.util.Locale.ROOT, "%-40s mean layer loss %.4f, cosine mean %.5f worst %.5f%n",
+                method + " " + pattern, out.meanLoss(), f.meanCosine(), f.worstCosine());
+        return new Row(method, pattern, plan, layout, out.prunedCount(), out.layers().size(), out.meanLoss(), f, Map.of());
     }
 
     /**

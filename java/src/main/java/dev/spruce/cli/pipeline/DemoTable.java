@@ -34,9 +34,8 @@ public final class DemoTable {
         }
         for (Demo.Row row : r.rows()) {
             List<String> c = new ArrayList<>();
-            c.add(row.plan().methodName());
-            c.add(row.plan().perType().isEmpty() ? row.plan().defaultSparsity().toString()
-                    : row.plan().defaultSparsity() + ", attention dense");
+            c.add(row.method());
+            c.add(row.pattern());
             c.add(row.layersPruned() + "/" + row.layers());
             c.add(f(row.meanLoss(), 4));
             c.add(f(row.fidelity().meanCosine(), 5));

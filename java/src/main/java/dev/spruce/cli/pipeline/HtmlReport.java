@@ -69,7 +69,8 @@ public final class HtmlReport {
     }
 
     private static String label(Demo.Row row) {
-        return row.plan().method().id() + (row.plan().perType().isEmpty() ? "" : " (attn dense)");
+        return row.method() + (row.plan() == null ? " " + row.pattern()
+                : row.plan().perType().isEmpty() ? "" : " (attn dense)");
     }
 
     /** Grouped bars: per variant, mean cosine, worst cosine, Spearman, top-10 overlap, on an axis from lo to 1. */

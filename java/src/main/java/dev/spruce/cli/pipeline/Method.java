@@ -18,7 +18,9 @@ public enum Method {
     NOWAG("nowag", NoWagPruner::new),
     SPARSEGPT("sparsegpt", SparseGptPruner::new),
     /** A factorisation, not a {@link Pruner}: {@code ModelPruner} runs {@code ArmorFactorizer} with the plan's settings. */
-    ARMOR("armor", null);
+    ARMOR("armor", null),
+    /** LPViT block sparsity allocated across layers: a {@link BlockPlan}, not a per-layer pattern. */
+    LPVIT("lpvit", null);
 
     private final String id;
     private final Supplier<Pruner> factory;
@@ -34,13 +36,18 @@ public enum Method {
 
     /** Whether the method replaces W by a factorisation (ARMOR) rather than a masked matrix. */
     public boolean factorizes() {
-        return factory == null;
+        return this == ARMOR;
+    }
+
+    /** Whether the method is block sparsity allocated across the model (run through {@link BlockPlan}). */
+    public boolean blocks() {
+        return this == LPVIT;
     }
 
     /** A fresh pruner (pruners hold per-run kernels and thread settings, so none is shared). */
     public Pruner pruner() {
         if (factory == null) {
-            throw new IllegalStateException(id + " is a factorisation, not a mask pruner");
+            throw new IllegalStateException(id + " is not a per-layer mask pruner");
         }
         return factory.get();
     }
@@ -50,6 +57,9 @@ public enum Method {
         String key = s == null ? "" : s.strip().toLowerCase(Locale.ROOT);
         if (key.equals("nowag-p")) {
             return NOWAG;
+        }
+        if (key.equals("block") || key.equals("blocks")) {
+            return LPVIT;
         }
         for (Method m : values()) {
             if (m.id.equals(key)) {

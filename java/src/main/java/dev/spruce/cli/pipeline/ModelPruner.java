@@ -56,6 +56,10 @@ public final class ModelPruner {
 
     /** Fails with the first layer whose shape the plan's pattern cannot take (before any costly work). */
     public static void checkPlan(BertModel model, PrunePlan plan) {
+        if (plan.method().blocks()) {
+            throw new IllegalArgumentException("method " + plan.method().id() + " allocates block sparsity across the "
+                    + "model; run it through BlockPlan");
+        }
         for (Linear l : model.linears()) {
             Sparsity s = plan.sparsityFor(l.name());
             if (s.dense()) {

@@ -21,8 +21,8 @@ class ReportTest {
         Demo.Settings s = new Demo.Settings(List.of("a"), List.of("b", "c"), 8, List.of(1, 32), 0.5, 1);
         Fidelity f = new Fidelity(2, 0.9, 0.8, 0.95, 0.7, 1);
         PrunePlan p = PrunePlan.uniform(Method.SPARSEGPT, Sparsity.parse("2:4"));
-        Demo.Row all = new Demo.Row(p, "36 sparse24", 36, 36, 0.03, f, Map.of(1, 50.0, 32, 150.0));
-        Demo.Row attn = new Demo.Row(p.attentionDense(), "24 dense + 12 sparse24", 12, 36, 0.01, f, Map.of(1, 45.0, 32, 120.0));
+        Demo.Row all = new Demo.Row(p.methodName(), "2:4", p, "36 sparse24", 36, 36, 0.03, f, Map.of(1, 50.0, 32, 150.0));
+        Demo.Row attn = new Demo.Row(p.methodName(), "2:4, attention dense", p.attentionDense(), "24 dense + 12 sparse24", 12, 36, 0.01, f, Map.of(1, 45.0, 32, 120.0));
         return new Demo.Result("m<1>", "2 CPU(s)", s, List.of(all, attn), Map.of(1, 40.0, 32, 100.0),
                 Map.of(1, 20.0, 32, 125.0), 12);
     }
