@@ -173,6 +173,28 @@ class ArmorFactorizerTest {
         }
     }
 
+    /** Real MiniLM layers with real calibration statistics (a few sentences): every variant ends at or below its start. */
+    @Test
+    void lossNeverEndsAboveItsStartOnRealLayers() throws Exception {
+        dev.spruce.model.SentenceEncoder enc = dev.spruce.model.Shared.encoder();
+        java.util.Map<String, LayerStats> stats = dev.spruce.model.Calibrator.collect(enc,
+                dev.spruce.model.Corpus.calibration().subList(0, 12), true, 12, n -> { });
+        int trial = 0;
+        for (dev.spruce.model.Linear l : enc.model().linears()) {
+            if (!l.name().startsWith("encoder.layer.1.")) {
+                continue;
+            }
+            ArmorConfig cfg = ArmorConfig.defaults().withIterations(15).withLoss(ArmorLoss.values()[trial % 2])
+                    .withStart(ArmorStart.values()[(trial / 2) % 2]).withLearningRate(trial == 3 ? 0.05 : 2e-4);
+            ArmorFactors f = new ArmorFactorizer(cfg).factorize(((dev.spruce.model.DenseLinear) l).weight(),
+                    stats.get(l.name()));
+            assertTrue(f.finalLoss() <= f.startLoss(), l.name() + " " + cfg.describe() + ": " + f);
+            assertTrue(f.relativeLoss().orElseThrow() < 1, l.name() + ": " + f);
+            trial++;
+        }
+        assertEquals(6, trial);
+    }
+
     @ParameterizedTest
     @EnumSource(ArmorLoss.class)
     void descentImprovesOnTheStart(ArmorLoss loss) {
