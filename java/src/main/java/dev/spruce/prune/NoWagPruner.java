@@ -14,8 +14,8 @@ import dev.spruce.calib.LayerStats;
  * element, so this mask is its exact minimiser under the pattern.
  */
 public final class NoWagPruner extends ScorePruner {
-    /** Added to every norm, as in the reference, so all-zero rows and columns do not divide by zero. */
-    public static final double EPS = 1e-5;
+    /** Added to every norm, as in the reference ({@link NoWagNormalization#EPS}). */
+    public static final double EPS = NoWagNormalization.EPS;
 
     public NoWagPruner() {
         super(SelectionScope.MATRIX, defaultThreads());
@@ -34,27 +34,10 @@ public final class NoWagPruner extends ScorePruner {
     @Override
     double[] scores(double[] w, int m, int k, LayerStats stats) {
         double[] h = positiveNorms(stats.diagonal());
-        double[] c = new double[k];
+        double[] s = NoWagNormalization.of(w, m, k).normalized();
         for (int r = 0; r < m; r++) {
             for (int j = 0; j < k; j++) {
-                double v = w[r * k + j];
-                c[j] += v * v;
-            }
-        }
-        for (int j = 0; j < k; j++) {
-            c[j] = Math.sqrt(c[j]) + EPS;
-        }
-        double[] s = new double[w.length];
-        for (int r = 0; r < m; r++) {
-            double rowSq = 0;
-            for (int j = 0; j < k; j++) {
-                double v = w[r * k + j] / c[j];
-                s[r * k + j] = v;
-                rowSq += v * v;
-            }
-            double rn = Math.sqrt(rowSq) + EPS;
-            for (int j = 0; j < k; j++) {
-                double v = s[r * k + j] / rn;
+                double v = s[r * k + j];
                 s[r * k + j] = v * v * h[j];
             }
         }

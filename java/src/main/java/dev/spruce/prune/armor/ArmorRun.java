@@ -72,29 +72,10 @@ final class ArmorRun {
         this.bb = sizes.b();
         this.ops = new BlockOps(LinAlg.kernels(), threads);
         this.seed = seed;
-        c = new double[k];
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < k; j++) {
-                c[j] += w[i * k + j] * w[i * k + j];
-            }
-        }
-        for (int j = 0; j < k; j++) {
-            c[j] = Math.sqrt(c[j]) + dev.spruce.prune.NoWagPruner.EPS;
-        }
-        wbar = new double[m * k];
-        r = new double[m];
-        for (int i = 0; i < m; i++) {
-            double sq = 0;
-            for (int j = 0; j < k; j++) {
-                double v = w[i * k + j] / c[j];
-                wbar[i * k + j] = v;
-                sq += v * v;
-            }
-            r[i] = Math.sqrt(sq) + dev.spruce.prune.NoWagPruner.EPS;
-            for (int j = 0; j < k; j++) {
-                wbar[i * k + j] /= r[i];
-            }
-        }
+        dev.spruce.prune.NoWagNormalization norm = dev.spruce.prune.NoWagNormalization.of(w, m, k);
+        wbar = norm.normalized();
+        r = norm.rows();
+        c = norm.cols();
         rowW = new double[m];
         if (gram == null) {
             h = hRaw.clone();
