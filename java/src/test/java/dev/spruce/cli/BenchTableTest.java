@@ -57,4 +57,26 @@ class BenchTableTest {
                 + "\"params\": {\"shape\": \"2x2\"}, \"primaryMetric\": {\"score\": 1, \"scoreUnit\": \"ops/s\"}}]"));
         assertThrows(IllegalArgumentException.class, () -> Json.parse("[1, 2"));
     }
+
+    @Test
+    void blockSparseAndArmorRowsGetTheirVariantAndTheirClasssBaselines() {
+        String block = result("BlockSparseBench.block", "64x64", 32, 1, "F32", 10, "us/op")
+                .replace("\"threads\" : \"1\"", "\"threads\" : \"1\", \"sparsity\" : \"0.9\", \"block\" : \"32\"");
+        String armor = result("ArmorBench.armor", "x", 1, 1, "F32", 30, "us/op")
+                .replace("\"shape\" : \"x\"", "\"layer\" : \"64x64/16\"");
+        String armorDense = result("ArmorBench.dense", "x", 1, 1, "F32", 60, "us/op")
+                .replace("\"shape\" : \"x\"", "\"layer\" : \"64x64/16\"");
+        List<BenchTable.Row> rows = BenchTable.rows("[" + String.join(",", block,
+                result("BlockSparseBench.dense", "64x64", 32, 1, "F32", 50, "us/op"),
+                result("BlockSparseBench.openblas", "64x64", 32, 1, null, 40, "us/op"), armor, armorDense) + "]");
+        assertEquals("blocksparse.block 90% b32", rows.get(0).kernel());
+        assertEquals(0.1 * 4 * 64 * 64 + 4 * 32 * 64 * 2, rows.get(0).bytes(), 1e-9, "only kept blocks count");
+        assertEquals("armor.armor bs16", rows.get(3).kernel());
+        assertEquals("64x64", rows.get(3).shape());
+        String table = BenchTable.format(rows);
+        String b = table.lines().filter(l -> l.startsWith("blocksparse.block")).findFirst().orElseThrow();
+        assertTrue(b.contains("4.00x") && b.contains("5.00x"), b);
+        String a = table.lines().filter(l -> l.startsWith("armor.armor")).findFirst().orElseThrow();
+        assertTrue(a.trim().endsWith("2.00x"), a);
+    }
 }
