@@ -151,11 +151,21 @@ public final class Demo {
         }
     }
 
-    /** "36 sparse24" or "24 sparse24 + 12 dense": what decides the speed. */
+    /** "36 sparse24", "24 sparse24 + 12 dense" or "24 armor bs16 + 12 armor bs32": what decides the speed. */
     static String layout(List<Linear> linears) {
-        Map<String, Long> count = linears.stream().collect(Collectors.groupingBy(Linear::kind, LinkedHashMap::new,
+        Map<String, Long> count = linears.stream().collect(Collectors.groupingBy(Demo::layoutOf, LinkedHashMap::new,
                 Collectors.counting()));
         return count.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(" + "));
+    }
+
+    /** A Linear's layout as far as speed goes: its kind, and for ARMOR its wrapper block sizes. */
+    private static String layoutOf(Linear l) {
+        if (l instanceof dev.spruce.model.ArmorLinear a) {
+            int ba = a.layout().a().blockSize();
+            int bb = a.layout().b().blockSize();
+            return l.kind() + " bs" + (ba == bb ? String.valueOf(ba) : ba + "/" + bb);
+        }
+        return l.kind();
     }
 
     static float[][] embed(SentenceEncoder enc, List<String> sentences, int batch) {
