@@ -3,7 +3,6 @@ package dev.spruce.kernel.cuda.bench;
 import dev.spruce.cuda.BlockKernels;
 import dev.spruce.cuda.Cuda;
 import dev.spruce.cuda.DeviceBlockSparse;
-import dev.spruce.cuda.DeviceMatrix;
 import dev.spruce.layout.BlockSparse;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -106,58 +105,6 @@ public class BlockSparseBenchmark implements GpuBenchmark {
         }
         long wBytes = ds.values().byteSize() + ds.groupPtr().byteSize() + ds.entryCol().byteSize()
                 + ds.entryBlock().byteSize();
-        return new Layer() {
-            @Override
-            public Run batch(BenchInputs inputs) {
-                DeviceMatrix x = inputs.device().convert(DType.BF16);
-                DeviceMatrix y = DeviceMatrix.allocate(inputs.tokens(), m, DType.F32);
-                return new Run() {
-                    @Override
-                    public void poisonOutput() {
-                        y.poison();
-                    }
-
-                    @Override
-                    public void launch() {
-                        BlockKernels.blockSpmm(ds, x, y);
-                    }
-
-                    @Override
-                    public double verify() {
-                        // against the unrounded f32 activations: includes the bf16 rounding of X
-                        try (Matrix host = y.toMatrix()) {
-                            return SampledReference.relativeError(dense, inputs.host(), host);
-                        }
-                    }
-
-                    @Override
-                    public double tolerance() {
-                        return 1e-2;
-                    }
-
-                    @Override
-                    public long ioBytes() {
-                        return (long) inputs.tokens() * ((long) k * 2 + m * 4L);
-                    }
-
-                    @Override
-                    public void close() {
-                        y.close();
-                        x.close();
-                    }
-                };
-            }
-
-            @Override
-            public long weightBytes() {
-                return wBytes;
-            }
-
-            @Override
-            public void close() {
-                ds.close();
-                dense.close();
-            }
-        };
+        return new Bf16ReferenceLayer(ds::close, dense, wBytes, (x, y) -> BlockKernels.blockSpmm(ds, x, y));
     }
 }
