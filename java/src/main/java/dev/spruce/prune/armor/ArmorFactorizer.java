@@ -63,7 +63,8 @@ public final class ArmorFactorizer {
 
     public ArmorFactors factorize(Matrix weights, LayerStats stats, Listener listener) {
         long t0 = System.nanoTime();
-        ArmorRun run = start(weights, stats);
+        double[] w = Validation.readWeights(weights);
+        ArmorRun run = start(w, weights, stats);
         ArmorRun.Snapshot initial = run.snapshot();
         double startLoss = run.loss();
         double[] history = new double[config.iterations()];
@@ -106,13 +107,12 @@ public final class ArmorFactorizer {
         }
         // The best state seen; the start itself when no iteration went below it.
         run.restore(bestState != null ? bestState : initial);
-        ArmorFactors f = finish(run, weights, stats, startLoss, best, Arrays.copyOf(history, done), t0);
-        f.setPhases(phases[0] / 1e9, phases[1] / 1e9, phases[2] / 1e9);
-        return f;
+        return finish(run, w, stats, startLoss, best, Arrays.copyOf(history, done),
+                new double[] {phases[0] / 1e9, phases[1] / 1e9, phases[2] / 1e9}, t0);
     }
 
-    private ArmorRun start(Matrix weights, LayerStats stats) {
-        double[] w = Validation.readWeights(weights);
+    /** {@code w}: the weights as read (float64, checked); {@code weights} is still needed by the SparseGPT start. */
+    private ArmorRun start(double[] w, Matrix weights, LayerStats stats) {
         int m = weights.rows();
         int k = weights.cols();
         Validation.checkStats(stats, k, config);
@@ -191,16 +191,13 @@ public final class ArmorFactorizer {
         }
     }
 
-    private ArmorFactors finish(ArmorRun run, Matrix weights, LayerStats stats, double startLoss, double best,
-                                double[] history, long t0) {
+    private ArmorFactors finish(ArmorRun run, double[] w, LayerStats stats, double startLoss, double best,
+                                double[] history, double[] phaseSeconds, long t0) {
         BlockSizePolicy.Sizes sizes = new BlockSizePolicy.Sizes(run.ba, run.bb);
         float[] a = run.exportA();
         float[] b = run.exportB();
         float[] core = run.exportCore();
-        ArmorFactors provisional = new ArmorFactors(run.m, run.k, sizes, a, b, core, startLoss, best,
-                OptionalDouble.empty(), Double.NaN, history, 0, config);
-        double[] wHat = provisional.denseProduct();
-        double[] w = Validation.readWeights(weights);
+        double[] wHat = ArmorFactors.product(a, b, core, run.m, run.k, sizes, config.threads());
         double[] d = new double[w.length];
         for (int i = 0; i < w.length; i++) {
             d[i] = w[i] - wHat[i];
@@ -224,6 +221,6 @@ public final class ArmorFactorizer {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new ArmorFactors(run.m, run.k, sizes, a, b, core, startLoss, best, relative, num / den, history,
-                seconds, config);
+                seconds, phaseSeconds, config);
     }
 }

@@ -28,11 +28,12 @@ public final class ArmorFactors {
     private final double diagonalLoss;
     private final double[] history;
     private final double seconds;
+    private final double[] phaseSeconds;
     private final ArmorConfig config;
 
     ArmorFactors(int rows, int cols, BlockSizePolicy.Sizes blocks, float[] a, float[] b, float[] core, double startLoss,
                  double finalLoss, OptionalDouble relativeLoss, double diagonalLoss, double[] history, double seconds,
-                 ArmorConfig config) {
+                 double[] phaseSeconds, ArmorConfig config) {
         this.rows = rows;
         this.cols = cols;
         this.blocks = blocks;
@@ -45,6 +46,7 @@ public final class ArmorFactors {
         this.diagonalLoss = diagonalLoss;
         this.history = history;
         this.seconds = seconds;
+        this.phaseSeconds = phaseSeconds;
         this.config = config;
     }
 
@@ -114,12 +116,6 @@ public final class ArmorFactors {
         return seconds;
     }
 
-    private double[] phaseSeconds = new double[3];
-
-    void setPhases(double gradients, double adamAndForward, double discrete) {
-        phaseSeconds = new double[]{gradients, adamAndForward, discrete};
-    }
-
     /** Wall seconds spent in: gradients; the Adam step with the forward product; the discrete sweep with the loss. */
     public double[] phaseSeconds() {
         return phaseSeconds.clone();
@@ -162,16 +158,17 @@ public final class ArmorFactors {
 
     /** Ŵ = A · S · B as a dense F32 matrix (float64 products of the stored float32 factors). */
     public Matrix toDense() {
-        return Matrix.of(toFloat(denseProduct()), rows, cols, DType.F32);
+        return Matrix.of(toFloat(product(a, b, core, rows, cols, blocks, config.threads())), rows, cols, DType.F32);
     }
 
-    double[] denseProduct() {
-        BlockOps ops = new BlockOps(LinAlg.kernels(), config.threads());
+    /** A · S · B in float64 from float32 factors (A's and B's blocks concatenated, S dense m x k). */
+    static double[] product(float[] a, float[] b, float[] core, int m, int k, BlockSizePolicy.Sizes blocks, int threads) {
+        BlockOps ops = new BlockOps(LinAlg.kernels(), threads);
         double[] s = toDouble(core);
         double[] sb = new double[s.length];
-        ops.right(s, rows, cols, toDouble(b), blocks.b(), false, sb);
+        ops.right(s, m, k, toDouble(b), blocks.b(), false, sb);
         double[] out = new double[s.length];
-        ops.left(toDouble(a), blocks.a(), false, sb, rows, cols, out);
+        ops.left(toDouble(a), blocks.a(), false, sb, m, k, out);
         return out;
     }
 
