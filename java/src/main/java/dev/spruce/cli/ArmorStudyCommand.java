@@ -12,6 +12,7 @@ import dev.spruce.model.SentenceEncoder;
 import dev.spruce.prune.armor.ArmorConfig;
 import dev.spruce.prune.armor.ArmorLoss;
 import dev.spruce.prune.armor.ArmorStart;
+import dev.spruce.prune.armor.BlockSizePolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -110,8 +111,8 @@ public final class ArmorStudyCommand implements Callable<Integer> {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 try (SentenceEncoder pruned = dense.with(out.model())) {
                     Fidelity f = Fidelity.compare(ref, EvalCommand.embed(pruned, eval, corpus.batch()));
-                    String blocks = plan.method() == Method.ARMOR ? blockSizes(out) : "-";
-                    double overhead = plan.method() == Method.ARMOR ? overhead(out) : 0;
+                    String blocks = plan.method() == Method.ARMOR ? blockSizes(out, plan) : "-";
+                    double overhead = plan.method() == Method.ARMOR ? overhead(out, plan) : 0;
                     Row r = new Row(plan.label(), blocks, overhead, out.meanLoss(), f, seconds);
                     rows.add(r);
                     o.printf(Locale.ROOT, "%-58s %-12s %5.1f%% loss %.5f cosine %.4f (worst %.4f) %.1f s%n", r.method(),
@@ -132,24 +133,23 @@ public final class ArmorStudyCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The distinct block sizes the layers got, e.g. "16, 32". */
-    private static String blockSizes(ModelPruner.Outcome out) {
-        return out.layers().stream().filter(ModelPruner.LayerReport::pruned).map(ModelPruner.LayerReport::layout)
-                .map(s -> s.replaceAll(".*bs (\\d+)/(\\d+).*", "$1")).distinct().sorted().reduce((a, b) -> a + ", " + b)
-                .orElse("-");
+    /** The distinct block sizes the layers got (as the factoriser's policy chose them), e.g. "16, 32". */
+    private static String blockSizes(ModelPruner.Outcome out, PrunePlan plan) {
+        return out.layers().stream().filter(ModelPruner.LayerReport::pruned)
+                .map(r -> BlockSizePolicy.choose(r.rows(), r.cols(), plan.armor())).flatMap(z -> java.util.stream.Stream.of(z.a(), z.b())).distinct().sorted()
+                .map(String::valueOf).reduce((a, b) -> a + ", " + b).orElse("-");
     }
 
     /** Wrapper multiply-adds over the 2:4 cores' multiply-adds, summed over the pruned layers. */
-    private static double overhead(ModelPruner.Outcome out) {
+    private static double overhead(ModelPruner.Outcome out, PrunePlan plan) {
         double wrap = 0;
         double core = 0;
         for (ModelPruner.LayerReport r : out.layers()) {
-            if (!r.pruned()) {
-                continue;
+            if (r.pruned()) {
+                BlockSizePolicy.Sizes z = BlockSizePolicy.choose(r.rows(), r.cols(), plan.armor());
+                wrap += (double) z.a() * r.rows() + (double) z.b() * r.cols();
+                core += r.rows() * (double) r.cols() / 2;
             }
-            String[] bs = r.layout().replaceAll(".*bs (\\d+)/(\\d+).*", "$1 $2").split(" ");
-            wrap += Double.parseDouble(bs[0]) * r.rows() + Double.parseDouble(bs[1]) * r.cols();
-            core += r.rows() * (double) r.cols() / 2;
         }
         return core == 0 ? 0 : wrap / core;
     }
