@@ -19,8 +19,8 @@ import java.lang.foreign.MemorySegment;
  * blocks than threads; from the layout's cached transposed blocks when bs is a multiple of the lanes); then the
  * 2:4 core. With few tokens (the core's dot-product kernel) the core and A are
  * fused: each worker computes whole A-blocks of core rows and applies A's block (+ bias) to them at once, while
- * they are in L1, so there is one barrier less and V never travels between cores. With many tokens the core runs
- * its outer-product scheme over all rows and A follows as a blocked GEMM.
+ * they are in L1, so there is one barrier less and V never travels between cores. Otherwise the core runs its
+ * row-vectorised kernel over all rows and A follows as a blocked GEMM.
  */
 final class ArmorVectorOps {
     private final int threads;
@@ -53,7 +53,7 @@ final class ArmorVectorOps {
         final MemorySegment v = ArmorScratch.OUTPUT_SIDE.get(4L * n * m);
         final MemorySegment ys = y.segment();
         blockDiagonal(l.b(), x.segment(), u, n, null);
-        if (sparse24.usesDots(n)) {
+        if (sparse24.usesDots(s, n)) {
             final int bsA = a.blockSize();
             final boolean outerA = useOuter(bsA);
             final MemorySegment ad = outerA ? a.transposedSegment() : a.segment();
@@ -69,7 +69,7 @@ final class ArmorVectorOps {
                 }
             });
         } else {
-            sparse24.outerProduct(s, u, n, v);
+            sparse24.product(s, u, n, v);
             blockDiagonal(a, v, ys, n, bias);
         }
     }

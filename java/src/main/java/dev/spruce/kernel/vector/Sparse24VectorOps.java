@@ -8,30 +8,38 @@ import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * The 2:4 products of {@link VectorBackend}: argument checks, the choice between the two kernels and the split of
  * rows over {@link Parallel}. Holds no Vector API statics; the kernels are width-specialised copies.
  *
- * <p>Scheme by batch size n: fewer than {@code blockTokens/2} tokens use {@link Sparse24Gemv} (weights stream
- * once, activations selected in registers: memory-bound, wins by bytes); more use {@link Sparse24Gemm}
- * (transposed activation tile, broadcast outer products: compute-bound, wins by skipping half the FMAs).
- * F32 and BF16 values; F16 values are refused (there is no half-float widening in the Vector API to use here).
+ * <p>Scheme by batch size n: one token uses {@link Sparse24Gemv} (weights stream once in the layout's own bytes,
+ * activations selected in registers: memory-bound, wins by bytes); two or more use {@link Sparse24RowGemm} (lanes
+ * over weight rows, from a per-layer repacked copy: each kept value costs a lane permute and an FMA, no load),
+ * except BF16 layers too big for the caches at fewer than 8 tokens, which stay memory-bound and read fewer bytes
+ * from the BF16 layout than from the f32 repack. F32 and BF16 values; F16 values are refused (there is no
+ * half-float widening in the Vector API to use here).
  */
 final class Sparse24VectorOps {
-    /** Rows whose partial sums are kept together in the many-token scheme (-Dspruce.sparse24.outerRowBlock). */
-    static final int ROW_BLOCK = Integer.getInteger("spruce.sparse24.outerRowBlock", 64);
+    /** Tokens from which the row kernel runs (-Dspruce.sparse24.rowMinTokens, for measurements). */
+    private static final int ROW_MIN_TOKENS = Integer.getInteger("spruce.sparse24.rowMinTokens", 2);
+    /** BF16 layers whose values exceed this stay on the dot kernel below {@link #BF16_ROW_MIN_TOKENS} tokens. */
+    private static final long BF16_CACHED_BYTES = 4L << 20;
+    private static final int BF16_ROW_MIN_TOKENS = 8;
 
     private final int threads;
     private final Sparse24DotKernel dot;
-    private final Sparse24OuterKernel outer;
-    private final int outerMinTokens;
+    private final Sparse24RowKernel rowGemm;
+    /** Each layer's repacked copy for the row kernel, built on first use; weak keys, so it goes with the layer. */
+    private final Map<Sparse24, Sparse24RowPack> rowPacks = Collections.synchronizedMap(new WeakHashMap<>());
 
     Sparse24VectorOps(int bits, int threads) {
         this.threads = threads;
         this.dot = WidthSpecialized.instance(Sparse24Gemv.class, Sparse24DotKernel.class, bits);
-        this.outer = WidthSpecialized.instance(Sparse24Gemm.class, Sparse24OuterKernel.class, bits);
-        this.outerMinTokens = Integer.getInteger("spruce.sparse24.outerMinTokens", outer.blockTokens() / 2);
+        this.rowGemm = WidthSpecialized.instance(Sparse24RowGemm.class, Sparse24RowKernel.class, bits);
     }
 
     static boolean supports(DType values) {
@@ -48,102 +56,68 @@ final class Sparse24VectorOps {
     void spmv24(Sparse24 s, Matrix x, Matrix y) {
         Checks.spmv24(s, x, y);
         requireValues(s, Op.SPMV24);
-        dots(s, x, y);
+        dots(s, x.segment(), x.rows(), y.segment(), 0, s.rows());
     }
 
     void spmm24(Sparse24 s, Matrix x, Matrix y) {
         Checks.spmm24(s, x, y);
         requireValues(s, Op.SPMM24);
-        if (x.rows() < outerMinTokens) {
-            dots(s, x, y);
+        product(s, x.segment(), x.rows(), y.segment());
+    }
+
+    /** Whether an n-token product of {@code s} takes the dot-product (register selection) kernel. */
+    boolean usesDots(Sparse24 s, int n) {
+        if (n < ROW_MIN_TOKENS || s.rows() < rowGemm.rowBlock()) {
+            return true;
+        }
+        return s.valueType() == DType.BF16 && n < BF16_ROW_MIN_TOKENS
+                && (long) s.rows() * s.cols() > BF16_CACHED_BYTES;
+    }
+
+    /** Y = S X on raw, already checked segments (X is n x K, Y n x M), with the kernel {@link #usesDots} picks. */
+    void product(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
+        if (usesDots(s, n)) {
+            // No Parallel.threadsFor cut here: tried 2026-11-30, MiniLM's 2:4 layers on one thread made the demo's
+            // batch-1 speed drop from 41 to 26 sentences/s (this path costs more per multiply-add than dense GEMM).
+            Parallel.forRange(s.rows(), threads, 16, (r0, r1) -> dots(s, xs, n, ys, r0, r1));
         } else {
-            outers(s, x, y);
+            rowBlocks(s, xs, n, ys);
         }
     }
 
-    private void dots(Sparse24 s, Matrix x, Matrix y) {
-        final MemorySegment vals = s.values();
-        final MemorySegment codes = s.codes();
-        final MemorySegment xs = x.segment();
-        final MemorySegment ys = y.segment();
-        final boolean bf16 = s.valueType() == DType.BF16;
-        final int m = s.rows();
-        final int k = s.cols();
-        final int n = x.rows();
-        // No Parallel.threadsFor cut here: tried 2026-11-30, MiniLM's 2:4 layers on one thread made the demo's
-        // batch-1 speed drop from 41 to 26 sentences/s (this path costs more per multiply-add than dense GEMM).
-        Parallel.forRange(m, threads, 16, (r0, r1) -> dot.rows(vals, codes, bf16, m, k, xs, n, ys, r0, r1));
-    }
-
-    private void outers(Sparse24 s, Matrix x, Matrix y) {
-        outers(s, x.segment(), x.rows(), y.segment());
-    }
-
-    private void outers(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
-        final MemorySegment vals = s.values();
-        final MemorySegment codes = s.codes();
-        final boolean bf16 = s.valueType() == DType.BF16;
-        final int m = s.rows();
-        final int k = s.cols();
-        final int tb = outer.blockTokens();
-        final int kTile = outer.kTile();
-        final float[] xt = new float[k * tb];
-        for (int t0 = 0; t0 < n; t0 += tb) {
-            final int tokens = Math.min(tb, n - t0);
-            transpose(xs, k, t0, tokens, 0, k, xt, tb);
-            final int ft0 = t0;
-            Parallel.forRange(m, threads, ROW_BLOCK, (r0, r1) -> {
-                // Partial sums of ROW_BLOCK rows x tb tokens (32 KB at 512 bits, L1/L2) are kept across the K
-                // tiles, so each 32 KB XT slice is loaded into L1 once per row block; XT as a whole sits in L2.
-                // (Row blocks of 32-512 measured within noise of each other on 4096x4096 x 256 tokens.)
-                float[] acc = new float[ROW_BLOCK * tb];
-                for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
-                    int re = Math.min(r1, rb + ROW_BLOCK);
-                    java.util.Arrays.fill(acc, 0f);
-                    for (int k0 = 0; k0 < k; k0 += kTile) {
-                        outer.tile(vals, codes, bf16, k, xt, k0, Math.min(kTile, k - k0), acc, rb, re);
-                    }
-                    for (int r = rb; r < re; r++) {
-                        int a = (r - rb) * tb;
-                        for (int j = 0; j < tokens; j++) {
-                            ys.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (long) (ft0 + j) * m + r, acc[a + j]);
-                        }
-                    }
-                }
-            });
-        }
-    }
-
-    // ---------------------------------------------------------------- for ARMOR's middle step (ArmorVectorOps)
-
-    /** Whether an n-token product takes the dot-product (register selection) kernel. */
-    boolean usesDots(int n) {
-        return n < outerMinTokens;
-    }
-
-    /** Rows [r0, r1) of Y = S X on raw, already checked segments (X is n x K, Y n x M), dot-product kernel. */
+    /** Rows [r0, r1) of Y = S X on raw, already checked segments, dot-product kernel. */
     void dotRows(Sparse24 s, MemorySegment xs, int n, MemorySegment ys, int r0, int r1) {
+        dots(s, xs, n, ys, r0, r1);
+    }
+
+    private void dots(Sparse24 s, MemorySegment xs, int n, MemorySegment ys, int r0, int r1) {
         dot.rows(s.values(), s.codes(), s.valueType() == DType.BF16, s.rows(), s.cols(), xs, n, ys, r0, r1);
     }
 
-    /** Y = S X on raw, already checked segments with the outer-product kernel (the many-token scheme). */
-    void outerProduct(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
-        outers(s, xs, n, ys);
+    private void rowBlocks(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
+        final MemorySegment vals = s.values();
+        final MemorySegment codes = s.codes();
+        final boolean bf16 = s.valueType() == DType.BF16;
+        final int m = s.rows();
+        final int k = s.cols();
+        final int rb = rowGemm.rowBlock();
+        final Sparse24RowPack pack = rowPack(s);
+        final int whole = pack.rows;
+        Parallel.forRange(whole / rb, threads, 1, (b0, b1) ->
+                rowGemm.rows(pack, vals, codes, bf16, m, k, xs, n, ys, b0 * rb, b1 * rb));
+        if (whole < m) {
+            dot.rows(vals, codes, bf16, m, k, xs, n, ys, whole, m);
+        }
     }
 
-    /** xt[kk * tb + j] = X[t0 + j][k0 + kk] for j < tokens; the padding tokens are zero. */
-    private static void transpose(MemorySegment x, int k, int t0, int tokens, int k0, int kt, float[] xt, int tb) {
-        for (int j = 0; j < tb; j++) {
-            if (j < tokens) {
-                long base = ((long) (t0 + j) * k + k0) * 4;
-                for (int kk = 0; kk < kt; kk++) {
-                    xt[kk * tb + j] = x.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, base + 4L * kk);
-                }
-            } else {
-                for (int kk = 0; kk < kt; kk++) {
-                    xt[kk * tb + j] = 0f;
-                }
-            }
+    private Sparse24RowPack rowPack(Sparse24 s) {
+        Sparse24RowPack p = rowPacks.get(s);
+        if (p == null) {
+            Sparse24RowPack fresh = Sparse24RowPack.allocate(s, rowGemm.rowBlock());
+            Parallel.forRange(fresh.rows / fresh.lanes, threads, 1, (b0, b1) -> fresh.fill(s, b0, b1));
+            rowPacks.putIfAbsent(s, fresh);
+            p = rowPacks.get(s);
         }
+        return p;
     }
 }

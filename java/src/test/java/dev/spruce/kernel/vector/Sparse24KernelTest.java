@@ -35,7 +35,8 @@ class Sparse24KernelTest {
             for (DType dt : new DType[] {DType.F32, DType.BF16}) {
                 int[][] mkn = {{1, 4, 1}, {3, 12, 1}, {5, 36, 1}, {37, 100, 1}, {64, 64, 1}, {9, 4100, 1},
                         {4, 260, 2}, {7, 36, 5}, {6, 64, 4}, {11, 132, 9}, {13, 68, 33}, {5, 2100, 40},
-                        {17, 96, 70}, {3, 20, 130}, {1, 8, 64}};
+                        {17, 96, 70}, {3, 20, 130}, {1, 8, 64},
+                        {40, 100, 9}, {33, 36, 7}, {32, 4100, 13}, {64, 128, 32}, {48, 52, 6}};
                 for (int[] c : mkn) {
                     out.add(Arguments.of(bits, dt, c[0], c[1], c[2], 1));
                     out.add(Arguments.of(bits, dt, c[0], c[1], c[2], 3));
@@ -90,6 +91,32 @@ class Sparse24KernelTest {
                     y.fill(Float.NaN);
                     b.spmv24(s, x, y);
                     assertClose(d, xs, m, k, n, y, b + " spmv24");
+                }
+            }
+        }
+    }
+
+    /**
+     * One layer through a sequence of batch sizes on one backend: the row kernel's repacked copy is built on the
+     * first many-token call and reused, and a BF16 layer past the cache-size cut (1040 x 4100 = 4.3 MB of values)
+     * switches between the dot kernel (below 8 tokens) and the row kernel; every result still matches float64.
+     */
+    @Test
+    void repackedLayerServesRepeatedCallsAtEveryBatch() {
+        for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            SplittableRandom rnd = new SplittableRandom(dt.ordinal() + 99);
+            int m = 1040;
+            int k = 4100;
+            try (Sparse24 s = Sparse24Fixtures.randomLayout(rnd, m, k, dt); Matrix dense = s.toDense()) {
+                float[] d = dense.toFloatArray();
+                Backend b = new VectorBackend(0, 2);
+                for (int n : new int[] {2, 9, 1, 7, 2, 13}) {
+                    float[] xs = random(rnd, n * k);
+                    try (Matrix x = Matrix.of(xs, n, k); Matrix y = Matrix.allocate(n, m, DType.F32)) {
+                        y.fill(Float.NaN);
+                        b.spmm24(s, x, y);
+                        assertClose(d, xs, m, k, n, y, dt + " n=" + n);
+                    }
                 }
             }
         }

@@ -1,0 +1,90 @@
+package dev.spruce.kernel.vector;
+
+import dev.spruce.layout.Sparse24;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A {@link Sparse24} layer re-laid out for {@link Sparse24RowGemm}: rows in blocks of L (the vector lane count),
+ * and inside a block, for each group of 4 k and each of its two kept slots, the L rows' values (widened to f32)
+ * followed by nothing else, and separately each row's activation position inside its L-wide activation vector
+ * (4 * (group mod L/4) + the kept column within the group) as a byte.
+ *
+ * <p>Built once per layer and kept by the backend next to the layer (the layout is immutable: its segments are
+ * handed out read-only), because rebuilding it per call costs as much as the product itself for a few tokens.
+ * Size: 5 bytes per kept value (the f32 layout has 4.5), over the rows in whole blocks and the groups in whole
+ * activation vectors; the remainder stays with the layout and is computed from it.
+ */
+final class Sparse24RowPack {
+    private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
+
+    /** Bytes past the end, so a 64-bit position load for 4-lane vectors stays inside the array. */
+    private static final int POSITION_SLACK = 8;
+
+    /** Lanes per block (rows) and the vector length the positions index into. */
+    final int lanes;
+    /** Rows in whole blocks. */
+    final int rows;
+    /** Groups of 4 k in whole activation vectors (K / lanes * lanes / 4). */
+    final int groups;
+    /** Slot s of group g of block b, lane i: values[b * blockSize + (2g + s) * lanes + i]. */
+    final float[] values;
+    /** Same indexing as {@link #values}. */
+    final byte[] positions;
+
+    private Sparse24RowPack(int lanes, int rows, int groups) {
+        this.lanes = lanes;
+        this.rows = rows;
+        this.groups = groups;
+        long size = (long) rows * groups * 2;
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("2:4 layer of " + rows + " rows x " + 4L * groups
+                    + " columns is too large for the many-token CPU kernel's repacked copy");
+        }
+        this.values = new float[(int) size];
+        this.positions = new byte[(int) size + POSITION_SLACK];
+    }
+
+    /** Entries per row block. */
+    int blockSize() {
+        return 2 * groups * lanes;
+    }
+
+    /** Packs {@code s} for {@code lanes}-wide vectors; block ranges [b0, b1) may be filled in parallel. */
+    static Sparse24RowPack allocate(Sparse24 s, int lanes) {
+        return new Sparse24RowPack(lanes, s.rows() / lanes * lanes, s.cols() / lanes * lanes / 4);
+    }
+
+    /** Fills row blocks [b0, b1) from the layout. */
+    void fill(Sparse24 s, int b0, int b1) {
+        final MemorySegment vals = s.values();
+        final MemorySegment codes = s.codes();
+        final boolean bf16 = s.valueType() == dev.spruce.tensor.DType.BF16;
+        final int k = s.cols();
+        final int words = Sparse24.wordsPerRow(k);
+        final int gpv = lanes / 4;
+        for (int b = b0; b < b1; b++) {
+            final int base = b * blockSize();
+            for (int i = 0; i < lanes; i++) {
+                final int r = b * lanes + i;
+                final long vRow = (long) r * (k / 2);
+                final long cRow = (long) r * words;
+                for (int g = 0; g < groups; g++) {
+                    int code = (codes.getAtIndex(JS, cRow + (g >>> 2)) >>> (4 * (g & 3))) & 0xf;
+                    int p = 4 * (g % gpv);
+                    int at = base + 2 * g * lanes + i;
+                    positions[at] = (byte) (p + (code & 3));
+                    positions[at + lanes] = (byte) (p + (code >>> 2));
+                    values[at] = value(vals, bf16, vRow + 2L * g);
+                    values[at + lanes] = value(vals, bf16, vRow + 2L * g + 1);
+                }
+            }
+        }
+    }
+
+    private static float value(MemorySegment vals, boolean bf16, long i) {
+        return bf16 ? Float.intBitsToFloat((vals.getAtIndex(JS, i) & 0xffff) << 16) : vals.getAtIndex(JF, i);
+    }
+}
