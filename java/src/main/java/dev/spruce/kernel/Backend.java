@@ -69,6 +69,19 @@ public interface Backend {
         throw unsupported(Op.BLOCK_SPMM, s.valueType());
     }
 
+    /**
+     * Multi-head self-attention over sentences packed row after row, on heap arrays (the encoder keeps its
+     * activations there): {@code q}, {@code k}, {@code v} and {@code ctx} are tokens x (heads * headDim)
+     * row-major, sentence b owns rows [offsets[b], offsets[b+1]), and for each head h the context row i is
+     * softmax_j(q_i . k_j / scale) v_j over j in i's sentence (no mask beyond the sentence, no dropout).
+     * Ask {@code supports(Op.ATTENTION, DType.F32)}.
+     */
+    default void attention(float[] q, float[] k, float[] v, float[] ctx, int[] offsets, int heads, int headDim,
+                           float scale) {
+        Checks.attention(q, k, v, ctx, offsets, heads, headDim, scale);
+        throw unsupported(Op.ATTENTION, DType.F32);
+    }
+
     /** Convenience: returns W x for a heap vector. */
     default float[] gemv(Matrix w, float[] x) {
         try (Matrix xm = Matrix.of(x, 1, x.length); Matrix ym = Matrix.allocate(1, w.rows(), DType.F32)) {

@@ -117,4 +117,40 @@ public final class Checks {
             throw new IllegalArgumentException("input and output must be different matrices");
         }
     }
+
+    /** Arguments of {@link Backend#attention}: array sizes, sentence offsets, a positive finite scale. */
+    public static void attention(float[] q, float[] k, float[] v, float[] ctx, int[] offsets, int heads,
+                                 int headDim, float scale) {
+        notNull(q, "q");
+        notNull(k, "k");
+        notNull(v, "v");
+        notNull(ctx, "ctx");
+        notNull(offsets, "offsets");
+        if (heads < 1 || headDim < 1) {
+            throw new IllegalArgumentException("attention needs heads >= 1 and headDim >= 1, got " + heads
+                    + " heads of " + headDim);
+        }
+        if (!(scale > 0f) || Float.isInfinite(scale)) {
+            throw new IllegalArgumentException("attention scale must be positive and finite, got " + scale);
+        }
+        if (offsets.length < 1 || offsets[0] != 0) {
+            throw new IllegalArgumentException("sentence offsets must start with 0");
+        }
+        for (int b = 1; b < offsets.length; b++) {
+            if (offsets[b] < offsets[b - 1]) {
+                throw new IllegalArgumentException("sentence offsets must not decrease: offsets[" + b + "] = "
+                        + offsets[b] + " < " + offsets[b - 1]);
+            }
+        }
+        long width = (long) heads * headDim;
+        long need = offsets[offsets.length - 1] * width;
+        if (q.length != need || k.length != need || v.length != need || ctx.length != need) {
+            throw new IllegalArgumentException("attention arrays must hold " + offsets[offsets.length - 1]
+                    + " tokens x " + width + " = " + need + " floats; got q " + q.length + ", k " + k.length
+                    + ", v " + v.length + ", ctx " + ctx.length);
+        }
+        if (ctx == q || ctx == k || ctx == v) {
+            throw new IllegalArgumentException("attention output must not alias q, k or v");
+        }
+    }
 }

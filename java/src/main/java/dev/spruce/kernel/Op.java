@@ -13,5 +13,7 @@ public enum Op {
     /** Block-sparse products (BSR). */
     BLOCK_SPMM,
     /** ARMOR y = A (S (B x)). */
-    ARMOR
+    ARMOR,
+    /** Multi-head scaled dot-product self-attention over packed sentences (float32 activations: ask with F32). */
+    ATTENTION
 }

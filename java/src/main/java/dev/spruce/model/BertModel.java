@@ -1,5 +1,8 @@
 package dev.spruce.model;
 
+import dev.spruce.kernel.Backend;
+import dev.spruce.kernel.Backends;
+import dev.spruce.kernel.Op;
 import dev.spruce.kernel.Parallel;
 import dev.spruce.model.tokenizer.TokenBatch;
 import dev.spruce.tensor.DType;
@@ -47,6 +50,8 @@ public final class BertModel implements AutoCloseable {
     private final List<Layer> layers;
     private final Set<Linear> owned;          // the Linears this instance closes
     private final float attentionScale;
+    /** Runs the attention step (the Vector API one when present, else the scalar reference). */
+    private final Backend attentionBackend;
     private final int threads;
 
     BertModel(BertConfig config, float[] wordEmbeddings, float[] positionEmbeddings, float[] typeEmbeddings,
@@ -60,6 +65,7 @@ public final class BertModel implements AutoCloseable {
         this.owned = owned;
         this.attentionScale = attentionScale;
         this.threads = Parallel.defaultThreadCount();
+        this.attentionBackend = Backends.bestCpu(Op.ATTENTION, DType.F32);
         for (Layer l : layers) {
             check(l.query(), config.hiddenSize(), config.hiddenSize());
             check(l.key(), config.hiddenSize(), config.hiddenSize());
@@ -224,7 +230,7 @@ public final class BertModel implements AutoCloseable {
                 take(qm, q);
                 take(km, k);
                 take(vm, v);
-                attention(batch, offsets, q, k, v, ctx);
+                attention(offsets, q, k, v, ctx);
                 put(ctx, qm);
                 run(layer.attentionOutput(), qm, km, tap);
                 addAndNormalize(km, h, layer.attentionNorm(), n);
@@ -290,62 +296,8 @@ public final class BertModel implements AutoCloseable {
     }
 
     /** Multi-head self-attention per sentence and head over the packed rows; ctx gets the heads side by side. */
-    private void attention(TokenBatch batch, int[] offsets, float[] q, float[] k, float[] v, float[] ctx) {
-        final int hid = config.hiddenSize();
-        final int heads = config.heads();
-        final int d = config.headDim();
-        final float scale = attentionScale;
-        Parallel.forRange(batch.batch() * heads, threads, 1, (t0, t1) -> {
-            int maxLen = batch.seqLen();
-            float[] scores = new float[maxLen];
-            float[] kt = new float[d * maxLen];   // this head's keys transposed: kt[c * len + j]
-            for (int task = t0; task < t1; task++) {
-                int b = task / heads;
-                int col = (task % heads) * d;
-                int off = offsets[b];
-                int len = batch.lengths()[b];
-                for (int j = 0; j < len; j++) {
-                    int kj = (off + j) * hid + col;
-                    for (int c = 0; c < d; c++) {
-                        kt[c * len + j] = k[kj + c];
-                    }
-                }
-                for (int i = 0; i < len; i++) {
-                    int qi = (off + i) * hid + col;
-                    // scores = q_i K^T, accumulated column by column so the inner loop runs over keys
-                    // (vectorisable) instead of being a float reduction (which C2 keeps scalar).
-                    java.util.Arrays.fill(scores, 0, len, 0f);
-                    for (int c = 0; c < d; c++) {
-                        float qc = q[qi + c];
-                        int base = c * len;
-                        for (int j = 0; j < len; j++) {
-                            scores[j] += qc * kt[base + j];
-                        }
-                    }
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < len; j++) {
-                        scores[j] /= scale;
-                        max = Math.max(max, scores[j]);
-                    }
-                    float sum = 0f;
-                    for (int j = 0; j < len; j++) {
-                        float e = (float) Math.exp(scores[j] - max);
-                        scores[j] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
-                    int ci = (off + i) * hid + col;
-                    java.util.Arrays.fill(ctx, ci, ci + d, 0f);
-                    for (int j = 0; j < len; j++) {
-                        float p = scores[j] * inv;
-                        int vj = (off + j) * hid + col;
-                        for (int c = 0; c < d; c++) {
-                            ctx[ci + c] += p * v[vj + c];
-                        }
-                    }
-                }
-            }
-        });
+    private void attention(int[] offsets, float[] q, float[] k, float[] v, float[] ctx) {
+        attentionBackend.attention(q, k, v, ctx, offsets, config.heads(), config.headDim(), attentionScale);
     }
 
     private static void put(float[] a, Matrix m) {

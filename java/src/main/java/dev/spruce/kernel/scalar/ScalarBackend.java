@@ -53,7 +53,14 @@ public class ScalarBackend implements Backend {
     @Override
     public boolean supports(Op op, DType weights) {
         return op == Op.GEMV || op == Op.GEMM || op == Op.SPMV24 || op == Op.SPMM24 || op == Op.ARMOR
-                || op == Op.BLOCK_SPMM;
+                || op == Op.BLOCK_SPMM || op == Op.ATTENTION && weights == DType.F32;
+    }
+
+    @Override
+    public void attention(float[] q, float[] k, float[] v, float[] ctx, int[] offsets, int heads, int headDim,
+                          float scale) {
+        Checks.attention(q, k, v, ctx, offsets, heads, headDim, scale);
+        ScalarAttention.run(q, k, v, ctx, offsets, heads, headDim, scale, threads);
     }
 
     /** Reads element i of a weight segment as float, whatever its dtype. */

@@ -32,6 +32,7 @@ public class VectorBackend implements Backend {
     private final Sparse24VectorOps sparse24;
     private final ArmorVectorOps armor;
     private final BlockSparseVectorOps blockSparse;
+    private final AttentionKernel attention;
 
     /**
      * @param vectorBits 0 for the CPU's preferred width, or 128 / 256 / 512 to force one (tests)
@@ -65,6 +66,7 @@ public class VectorBackend implements Backend {
         this.sparse24 = new Sparse24VectorOps(b, threads);
         this.armor = new ArmorVectorOps(b, threads, sparse24);
         this.blockSparse = new BlockSparseVectorOps(b, threads);
+        this.attention = WidthSpecialized.instance(SelfAttention.class, AttentionKernel.class, b);
     }
 
     /** Preferred width, default thread count. */
@@ -104,7 +106,18 @@ public class VectorBackend implements Backend {
         if (op == Op.ARMOR) {
             return ArmorVectorOps.supports(weights);
         }
+        if (op == Op.ATTENTION) {
+            return weights == DType.F32;
+        }
         return (op == Op.GEMV || op == Op.GEMM) && weights != null;
+    }
+
+    @Override
+    public void attention(float[] q, float[] k, float[] v, float[] ctx, int[] offsets, int heads, int headDim,
+                          float scale) {
+        Checks.attention(q, k, v, ctx, offsets, heads, headDim, scale);
+        Parallel.forRange((offsets.length - 1) * heads, threads, 1,
+                (t0, t1) -> attention.tasks(q, k, v, ctx, offsets, heads, headDim, scale, t0, t1));
     }
 
     @Override
