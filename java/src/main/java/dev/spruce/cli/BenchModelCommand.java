@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
         description = {"End-to-end sentences/s (tokenisation excluded) of the dense Java encoder, a sparse one "
                 + "(--packed FILE, or the model pruned in memory by --method/--pattern/...) and ONNX Runtime on the "
-                + "same batches of the evaluation split, at batch 1 and 32."})
+                + "same batches of the evaluation split, at batch 1 and 32 (--batches)."})
 public final class BenchModelCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model = new ModelOptions();
@@ -41,10 +41,19 @@ public final class BenchModelCommand implements Callable<Integer> {
             description = "Timed seconds per measurement (default: ${DEFAULT-VALUE}).")
     double seconds;
 
+    @Option(names = "--batches", paramLabel = "N[,N...]", split = ",", defaultValue = "1,32",
+            description = "Sentences per batch to time (default: ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
     @Override
     public Integer call() throws Exception {
         if (!(seconds > 0)) {
             throw new IllegalArgumentException("--seconds must be > 0, got " + seconds);
+        }
+        for (int b : batches) {
+            if (b < 1) {
+                throw new IllegalArgumentException("--batches must be >= 1, got " + b);
+            }
         }
         ModelSource src = model.source();
         List<String> eval = evalOptions.evaluation();
@@ -67,7 +76,7 @@ public final class BenchModelCommand implements Callable<Integer> {
             }
             try (sparse) {
                 System.out.printf(Locale.ROOT, "%-14s %8s %12s %12s %12s%n", "engine", "batch", "sentences/s", "vs dense", "vs ORT");
-                for (int b : List.of(1, 32)) {
+                for (int b : batches) {
                     double d = t.java("dense Java", dense, b);
                     double s = t.java("sparse Java", sparse, b);
                     double o = t.ort(ort, dense, b);

@@ -4,9 +4,10 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 
 /**
- * The kernels' own worker pool: a dedicated ForkJoinPool so user code on the common pool never
- * competes with (or deadlocks against) kernel work. Size: {@code -Dspruce.threads=N}, else the
- * number of available processors.
+ * The kernels' own workers: a {@link SpinPool} (low wake-up latency, the calling thread works too) with a
+ * dedicated ForkJoinPool behind it for nested and concurrent calls, so user code on the common pool never
+ * competes with (or deadlocks against) kernel work. Size: {@code -Dspruce.threads=N}, else the number of
+ * available processors.
  */
 public final class Parallel {
     /** Body of a parallel loop over the half-open range [from, to). */
@@ -17,6 +18,9 @@ public final class Parallel {
 
     private static final int DEFAULT_THREADS = defaultThreads();
     private static volatile ForkJoinPool pool;
+    private static volatile SpinPool spinPool;
+    /** -Dspruce.spinPool=false sends every split to the ForkJoinPool (for comparison). */
+    private static final boolean SPIN = !"false".equals(System.getProperty("spruce.spinPool"));
 
     private Parallel() {
     }
@@ -38,12 +42,13 @@ public final class Parallel {
     }
 
     /**
-     * Multiply-adds below which a product runs on the caller's thread: handing work to the pool costs tens of
-     * microseconds (waking a parked worker), the whole run time of a small layer (measured 2026-11-30 with JMH:
-     * a dense 384x384 x 25-token product took 102 us on one thread and 200 us on two).
+     * Multiply-adds below which a product runs on the caller's thread. With the ForkJoinPool alone a split cost
+     * tens of microseconds (a dense 384x384 x 25-token product took 102 us on one thread, 200 us on two), and the
+     * cut was 8M; with the {@link SpinPool} a split costs about a microsecond and MiniLM's batch-1 forward ran
+     * 126 sentences/s at a 1M cut vs 104 at 8M (2026-11-30, `spruce bench-model`).
      * {@code -Dspruce.parallelMinMacs=0} always splits (the test suite uses it to exercise every split).
      */
-    public static final long PARALLEL_MIN_MACS = Long.getLong("spruce.parallelMinMacs", 8L << 20);
+    public static final long PARALLEL_MIN_MACS = Long.getLong("spruce.parallelMinMacs", 1L << 20);
 
     /** The threads worth using for a product of {@code multiplyAdds}: 1 below {@link #PARALLEL_MIN_MACS}. */
     public static int threadsFor(long multiplyAdds, int threads) {
@@ -70,9 +75,27 @@ public final class Parallel {
         return p;
     }
 
+    private static SpinPool spinPool() {
+        SpinPool p = spinPool;
+        if (p == null) {
+            synchronized (Parallel.class) {
+                p = spinPool;
+                if (p == null) {
+                    p = new SpinPool(Math.max(DEFAULT_THREADS, Runtime.getRuntime().availableProcessors()) - 1);
+                    spinPool = p;
+                }
+            }
+        }
+        return p;
+    }
+
     /**
      * Runs {@code body} over [0, n) split into about {@code threads} contiguous chunks whose sizes are
      * multiples of {@code grain} (except the last). With one thread or a small n it runs inline.
+     *
+     * <p>The calling thread takes chunks itself, next to the {@link SpinPool}'s workers. A call made while the
+     * spin pool is busy (from inside a body, or from a second user thread at the same time) goes to a
+     * ForkJoinPool instead, so nesting and concurrent callers work, only without the low wake-up latency.
      */
     public static void forRange(int n, int threads, int grain, RangeBody body) {
         if (n <= 0) {
@@ -85,6 +108,10 @@ public final class Parallel {
             return;
         }
         int per = ((n + chunks - 1) / chunks + grain - 1) / grain * grain;
+        SpinPool sp = SPIN ? spinPool() : null;
+        if (sp != null && sp.tryRun(body, n, per)) {
+            return;
+        }
         pool().invoke(new Chunk(body, 0, n, per));
     }
 
