@@ -87,11 +87,15 @@ abstract class BiasedLinear implements Linear {
         }
         MemorySegment s = y.segment();
         int m = y.cols();
+        // Through a heap row: element-wise segment get/set stayed scalar and showed in batch-1 profiles.
+        float[] row = new float[m];
         for (int r = 0, n = y.rows(); r < n; r++) {
-            long base = (long) r * m;
+            long base = 4L * r * m;
+            MemorySegment.copy(s, ValueLayout.JAVA_FLOAT, base, row, 0, m);
             for (int c = 0; c < m; c++) {
-                s.setAtIndex(ValueLayout.JAVA_FLOAT, base + c, s.getAtIndex(ValueLayout.JAVA_FLOAT, base + c) + bias[c]);
+                row[c] += bias[c];
             }
+            MemorySegment.copy(row, 0, s, ValueLayout.JAVA_FLOAT, base, m);
         }
     }
 }
