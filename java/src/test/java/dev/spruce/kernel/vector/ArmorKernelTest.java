@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * ARMOR products: Scalar and Vector (every width this CPU allows) against a float64 product through the factors
  * and against the layout's exact {@code toDense()}, for block sizes 4 to 128, odd and even batches that take every
- * kernel path (dot products, the fused core+A path with either A form, the outer-product core), f32 and bf16 cores,
+ * kernel path (dot products, the fused core+A path with either A form, the row-lane core), f32 and bf16 cores,
  * with and without bias.
  */
 class ArmorKernelTest {
