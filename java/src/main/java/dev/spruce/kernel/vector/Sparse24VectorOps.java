@@ -113,6 +113,10 @@ final class Sparse24VectorOps {
     private Sparse24RowPack rowPack(Sparse24 s) {
         Sparse24RowPack p = rowPacks.get(s);
         if (p == null) {
+            // A closed layer can never run again: drop its copy now rather than when the GC clears the key.
+            synchronized (rowPacks) {
+                rowPacks.keySet().removeIf(Sparse24::isClosed);
+            }
             Sparse24RowPack fresh = Sparse24RowPack.allocate(s, rowGemm.rowBlock());
             Parallel.forRange(fresh.rows / fresh.lanes, threads, 1, (b0, b1) -> fresh.fill(s, b0, b1));
             rowPacks.putIfAbsent(s, fresh);
