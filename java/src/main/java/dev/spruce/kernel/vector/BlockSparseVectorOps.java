@@ -71,7 +71,7 @@ final class BlockSparseVectorOps {
         final int nb = tile.blockTokens();
         final int blocks = (n + nb - 1) / nb;
         final float[] xt = PackBuffer.PACKED_X.get((long) blocks * nb * k);
-        Parallel.forRange(blocks, t, 1, (b0, b1) -> packer.pack(xs, n, k, xt, b0, b1));
+        Parallel.forRange(TileKernel.packUnits(n, k, nb), t, 1, (u0, u1) -> packer.pack(xs, n, k, xt, u0, u1));
         Parallel.forRange(pieces, t, 1, (q0, q1) ->
                 tile.rows(vals, bf16, rowPtr, cols, bh, bw, m, k, xt, n, ys, cuts[q0], cuts[q1]));
     }

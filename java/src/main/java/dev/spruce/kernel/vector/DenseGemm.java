@@ -66,21 +66,25 @@ final class DenseGemm implements TileKernel {
     }
 
     @Override
-    public void pack(MemorySegment x, int n, int k, float[] xt, int b0, int b1) {
-        // One bulk copy per token row into a heap buffer, then the strided scatter from the heap: per-element
+    public void pack(MemorySegment x, int n, int k, float[] xt, int u0, int u1) {
+        // One bulk copy per token row slice into a heap buffer, then the strided scatter from the heap: per-element
         // segment reads carried a bounds check each and showed up in profiles of MiniLM's small GEMMs.
-        float[] row = new float[k];
-        for (int b = b0; b < b1; b++) {
-            int base = b * k * NB;
+        final int slices = (k + PACK_K - 1) / PACK_K;
+        float[] row = new float[PACK_K];
+        for (int u = u0; u < u1; u++) {
+            int b = u / slices;
+            int k0 = (u % slices) * PACK_K;
+            int kl = Math.min(PACK_K, k - k0);
+            int base = (b * k + k0) * NB;
             for (int j = 0; j < NB; j++) {
                 int t = b * NB + j;
                 if (t < n) {
-                    MemorySegment.copy(x, JF, 4L * k * t, row, 0, k);
-                    for (int kk = 0; kk < k; kk++) {
+                    MemorySegment.copy(x, JF, 4L * ((long) k * t + k0), row, 0, kl);
+                    for (int kk = 0; kk < kl; kk++) {
                         xt[base + kk * NB + j] = row[kk];
                     }
                 } else {
-                    for (int kk = 0; kk < k; kk++) {
+                    for (int kk = 0; kk < kl; kk++) {
                         xt[base + kk * NB + j] = 0f;
                     }
                 }

@@ -159,7 +159,7 @@ public class VectorBackend implements Backend {
         final int blocks = (n + nb - 1) / nb;
         final float[] xt = PackBuffer.PACKED_X.get((long) blocks * nb * k);
         int t = threadsFor(m, k, n);
-        Parallel.forRange(blocks, t, 1, (b0, b1) -> tile.pack(xs, n, k, xt, b0, b1));
+        Parallel.forRange(TileKernel.packUnits(n, k, nb), t, 1, (u0, u1) -> tile.pack(xs, n, k, xt, u0, u1));
         Parallel.forRange(m, t, DenseGemm.MR, (r0, r1) -> tile.rows(ws, wt, m, k, xt, n, ys, r0, r1));
     }
 
