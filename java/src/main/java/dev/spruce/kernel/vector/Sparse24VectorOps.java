@@ -56,7 +56,7 @@ final class Sparse24VectorOps {
     void spmv24(Sparse24 s, Matrix x, Matrix y) {
         Checks.spmv24(s, x, y);
         requireValues(s, Op.SPMV24);
-        dots(s, x.segment(), x.rows(), y.segment(), 0, s.rows());
+        product(s, x.segment(), x.rows(), y.segment());
     }
 
     void spmm24(Sparse24 s, Matrix x, Matrix y) {
@@ -79,7 +79,7 @@ final class Sparse24VectorOps {
         if (usesDots(s, n)) {
             // No Parallel.threadsFor cut here: tried 2026-11-30, MiniLM's 2:4 layers on one thread made the demo's
             // batch-1 speed drop from 41 to 26 sentences/s (this path costs more per multiply-add than dense GEMM).
-            Parallel.forRange(s.rows(), threads, 16, (r0, r1) -> dots(s, xs, n, ys, r0, r1));
+            Parallel.forRange(s.rows(), threads, 16, (r0, r1) -> dotRows(s, xs, n, ys, r0, r1));
         } else {
             rowBlocks(s, xs, n, ys);
         }
@@ -87,10 +87,6 @@ final class Sparse24VectorOps {
 
     /** Rows [r0, r1) of Y = S X on raw, already checked segments, dot-product kernel. */
     void dotRows(Sparse24 s, MemorySegment xs, int n, MemorySegment ys, int r0, int r1) {
-        dots(s, xs, n, ys, r0, r1);
-    }
-
-    private void dots(Sparse24 s, MemorySegment xs, int n, MemorySegment ys, int r0, int r1) {
         dot.rows(s.values(), s.codes(), s.valueType() == DType.BF16, s.rows(), s.cols(), xs, n, ys, r0, r1);
     }
 
