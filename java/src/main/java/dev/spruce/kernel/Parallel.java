@@ -18,7 +18,6 @@ public final class Parallel {
 
     private static final int DEFAULT_THREADS = defaultThreads();
     private static volatile ForkJoinPool pool;
-    private static volatile SpinPool spinPool;
     /** -Dspruce.spinPool=false sends every split to the ForkJoinPool (for comparison). */
     private static final boolean SPIN = !"false".equals(System.getProperty("spruce.spinPool"));
 
@@ -60,14 +59,18 @@ public final class Parallel {
         return DEFAULT_THREADS;
     }
 
+    /** Threads of each pool: the configured count, at least the processors (nested calls need spare workers). */
+    private static int poolThreads() {
+        return Math.max(DEFAULT_THREADS, Runtime.getRuntime().availableProcessors());
+    }
+
     private static ForkJoinPool pool() {
         ForkJoinPool p = pool;
         if (p == null) {
             synchronized (Parallel.class) {
                 p = pool;
                 if (p == null) {
-                    p = new ForkJoinPool(Math.max(DEFAULT_THREADS, Runtime.getRuntime().availableProcessors()),
-                            ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false);
+                    p = new ForkJoinPool(poolThreads(), ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false);
                     pool = p;
                 }
             }
@@ -75,18 +78,9 @@ public final class Parallel {
         return p;
     }
 
-    private static SpinPool spinPool() {
-        SpinPool p = spinPool;
-        if (p == null) {
-            synchronized (Parallel.class) {
-                p = spinPool;
-                if (p == null) {
-                    p = new SpinPool(Math.max(DEFAULT_THREADS, Runtime.getRuntime().availableProcessors()) - 1);
-                    spinPool = p;
-                }
-            }
-        }
-        return p;
+    /** The spin pool, started on first use (class initialisation is the lazy, thread-safe part). */
+    private static final class Spin {
+        static final SpinPool POOL = new SpinPool(poolThreads() - 1);
     }
 
     /**
@@ -108,8 +102,7 @@ public final class Parallel {
             return;
         }
         int per = ((n + chunks - 1) / chunks + grain - 1) / grain * grain;
-        SpinPool sp = SPIN ? spinPool() : null;
-        if (sp != null && sp.tryRun(body, n, per)) {
+        if (SPIN && Spin.POOL.tryRun(body, n, per)) {
             return;
         }
         pool().invoke(new Chunk(body, 0, n, per));

@@ -131,8 +131,8 @@ final class SpinPool {
 
     /**
      * Until when a waiting thread may poll instead of parking: SPIN_NANOS from now, or now (park at once) while
-     * other threads have recently competed for the pool, since then a spinning thread takes a core from them
-     * (measured: ARMOR factorising two layers at once on two cores).
+     * other threads have recently competed for the pool, since then a spinning thread would take a core from them
+     * (a precaution for callers like ARMOR's layer-per-thread factorisation; its run time moved within noise).
      */
     private long spinDeadline() {
         long now = System.nanoTime();

@@ -27,27 +27,19 @@ public final class ScalarAttention {
                 }
                 for (int i = 0; i < len; i++) {
                     int qi = (off + i) * hid + col;
-                    float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < len; j++) {
                         int kj = (off + j) * hid + col;
                         float s = 0f;
                         for (int c = 0; c < d; c++) {
                             s += q[qi + c] * k[kj + c];
                         }
-                        scores[j] = s / scale;
-                        max = Math.max(max, scores[j]);
+                        scores[j] = s;
                     }
-                    float sum = 0f;
-                    for (int j = 0; j < len; j++) {
-                        float e = (float) Math.exp(scores[j] - max);
-                        scores[j] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
+                    softmax(scores, len, scale);
                     int ci = (off + i) * hid + col;
                     java.util.Arrays.fill(ctx, ci, ci + d, 0f);
                     for (int j = 0; j < len; j++) {
-                        float p = scores[j] * inv;
+                        float p = scores[j];
                         int vj = (off + j) * hid + col;
                         for (int c = 0; c < d; c++) {
                             ctx[ci + c] += p * v[vj + c];
@@ -56,5 +48,27 @@ public final class ScalarAttention {
                 }
             }
         });
+    }
+
+    /**
+     * scores[0..len) := softmax(scores / scale), with the maximum subtracted before {@link Math#exp}; the one
+     * definition of the step, so the Vector kernel's probabilities are the reference's bit for bit.
+     */
+    public static void softmax(float[] scores, int len, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) {
+            scores[j] /= scale;
+            max = Math.max(max, scores[j]);
+        }
+        float sum = 0f;
+        for (int j = 0; j < len; j++) {
+            float e = (float) Math.exp(scores[j] - max);
+            scores[j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int j = 0; j < len; j++) {
+            scores[j] *= inv;
+        }
     }
 }

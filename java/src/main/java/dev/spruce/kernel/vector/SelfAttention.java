@@ -1,5 +1,6 @@
 package dev.spruce.kernel.vector;
 
+import dev.spruce.kernel.scalar.ScalarAttention;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,7 +15,7 @@ import java.lang.invoke.MethodHandles;
  * forward time, as much as the 2:4 layers. Here the head's keys are transposed once per task into a zero-padded
  * [d][lenP] tile (lenP = len rounded up to whole vectors), so a query's scores are whole-vector FMAs over keys
  * (one broadcast of q_c per key vector), and the context is whole-vector FMAs over the head's d columns (one
- * broadcast of each probability). The softmax stays scalar, in the reference's order, with {@link Math#exp}.
+ * broadcast of each probability). The softmax is the reference's own ({@link ScalarAttention#softmax}).
  * Loaded once per vector width by {@link WidthSpecialized}.
  */
 final class SelfAttention implements AttentionKernel {
@@ -61,21 +62,7 @@ final class SelfAttention implements AttentionKernel {
             for (int i = 0; i < len; i++) {
                 final int qi = (off + i) * hid + col;
                 scores(q, qi, kt, d, lenP, scores);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < len; j++) {
-                    scores[j] /= scale;
-                    max = Math.max(max, scores[j]);
-                }
-                float sum = 0f;
-                for (int j = 0; j < len; j++) {
-                    float e = (float) Math.exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
-                for (int j = 0; j < len; j++) {
-                    scores[j] *= inv;
-                }
+                ScalarAttention.softmax(scores, len, scale);
                 context(scores, len, v, off, hid, col, d, ctx, qi);
             }
         }

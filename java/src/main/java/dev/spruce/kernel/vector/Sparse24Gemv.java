@@ -51,7 +51,6 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static final IntVector OFFSETS = IntVector.fromArray(IS, ramp(L, 4, 2), 0);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
-    private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final int EB_F32 = 4;
@@ -324,27 +323,8 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             sum += y.get(JF, at);
         }
         if (last && kDone < k) {
-            sum += tail(vals, codes, bf16, k, r, kDone, x, xo);
+            sum += Sparse24Scalar.groups(vals, codes, bf16, k, r, kDone / 4, x, xo);
         }
         y.set(JF, at, sum);
-    }
-
-    /** Scalar sum over groups kDone/4 .. K/4-1 of row r against the token at byte xo. */
-    private static float tail(MemorySegment vals, MemorySegment codes, boolean bf16, int k, int r, int kDone,
-                              MemorySegment x, long xo) {
-        long vRow = (long) r * (k / 2);
-        long cRow = (long) r * Sparse24.wordsPerRow(k);
-        float acc = 0f;
-        for (int g = kDone / 4; g < k / 4; g++) {
-            int code = (codes.getAtIndex(JS, cRow + g / 4) >>> (4 * (g % 4))) & 0xf;
-            long xg = xo + 16L * g;
-            acc += value(vals, bf16, vRow + 2L * g) * x.get(JF, xg + 4L * (code & 3));
-            acc += value(vals, bf16, vRow + 2L * g + 1) * x.get(JF, xg + 4L * (code >>> 2));
-        }
-        return acc;
-    }
-
-    private static float value(MemorySegment vals, boolean bf16, long i) {
-        return bf16 ? Float.intBitsToFloat((vals.getAtIndex(JS, i) & 0xffff) << 16) : vals.getAtIndex(JF, i);
     }
 }

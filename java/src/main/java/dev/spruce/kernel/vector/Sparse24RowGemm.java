@@ -1,6 +1,5 @@
 package dev.spruce.kernel.vector;
 
-import dev.spruce.layout.Sparse24;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -19,8 +18,8 @@ import java.nio.ByteOrder;
  * <p>Why this shape: on the AVX-512 machines measured here a core issues about one 512-bit load per cycle but two
  * FMAs, so a kernel that loads an activation vector per FMA (broadcast outer products over transposed tokens,
  * this class's predecessor: 0.5-0.8x dense at 32-256 tokens)
- * tops out near the dense GEMM it should beat. Here a block of L rows is first repacked, once per call, into
- * per-group vectors: for each group of 4 k and each of its two kept slots, the L rows' values and the position of
+ * tops out near the dense GEMM it should beat. Here each block of L rows has been repacked (once per layer,
+ * {@link Sparse24RowPack}) into per-group vectors: for each group of 4 k and each of its two kept slots, the L rows' values and the position of
  * each row's kept k inside the activation vector. Then, per token, one load of L activations (L/4 groups) serves
  * L/4 groups x 2 slots: a lane permute ({@code selectFrom}, vpermd) picks each row's activation and one FMA adds
  * L rows' products. Work per kept value is a permute plus an FMA, with almost no loads, so the 2:4 saving of half
@@ -28,7 +27,7 @@ import java.nio.ByteOrder;
  * tokens; six is also where C2 still inlines every Vector API call of the loop (eight tokens fall back to boxed
  * vectors).
  *
- * <p>The repacked layer ({@link Sparse24RowPack}) is built once per layer. Rows come in whole blocks of L (the
+ * <p>Rows come in whole blocks of L (the
  * caller sends the remainder to the dot-product kernel); groups past the last whole activation vector (K not a
  * multiple of L) are added in scalar code. Loaded once per vector width by {@link WidthSpecialized}.
  */
@@ -42,7 +41,6 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
     private static final int GPV = L / 4;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
-    private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
 
     Sparse24RowGemm() {
     }
@@ -79,10 +77,6 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
                 tailGroups(vals, codes, bf16, k, x, n, y, m, rb, pack.groups);
             }
         }
-    }
-
-    private static float value(MemorySegment vals, boolean bf16, long i) {
-        return bf16 ? Float.intBitsToFloat((vals.getAtIndex(JS, i) & 0xffff) << 16) : vals.getAtIndex(JF, i);
     }
 
     /** Each row's activation for a kept slot: lane i of the result is x[pos[i]]. */
@@ -175,20 +169,9 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
     /** Adds groups [from, K/4) of rows [rb, rb + L) for every token, in scalar code (K not a multiple of L). */
     private static void tailGroups(MemorySegment vals, MemorySegment codes, boolean bf16, int k, MemorySegment x,
                                    int n, MemorySegment y, int m, int rb, int from) {
-        final int words = Sparse24.wordsPerRow(k);
-        for (int i = 0; i < L; i++) {
-            int r = rb + i;
-            long vRow = (long) r * (k / 2);
-            long cRow = (long) r * words;
+        for (int r = rb; r < rb + L; r++) {
             for (int t = 0; t < n; t++) {
-                long xo = 4L * k * t;
-                float acc = 0f;
-                for (int g = from; g < k / 4; g++) {
-                    int code = (codes.getAtIndex(JS, cRow + g / 4) >>> (4 * (g % 4))) & 0xf;
-                    long xg = xo + 16L * g;
-                    acc += value(vals, bf16, vRow + 2L * g) * x.get(JF, xg + 4L * (code & 3));
-                    acc += value(vals, bf16, vRow + 2L * g + 1) * x.get(JF, xg + 4L * (code >>> 2));
-                }
+                float acc = Sparse24Scalar.groups(vals, codes, bf16, k, r, from, x, 4L * k * t);
                 long at = 4L * m * t + 4L * r;
                 y.set(JF, at, y.get(JF, at) + acc);
             }

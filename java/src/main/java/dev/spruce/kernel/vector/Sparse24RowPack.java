@@ -3,13 +3,12 @@ package dev.spruce.kernel.vector;
 import dev.spruce.layout.Sparse24;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A {@link Sparse24} layer re-laid out for {@link Sparse24RowGemm}: rows in blocks of L (the vector lane count),
  * and inside a block, for each group of 4 k and each of its two kept slots, the L rows' values (widened to f32)
- * followed by nothing else, and separately each row's activation position inside its L-wide activation vector
- * (4 * (group mod L/4) + the kept column within the group) as a byte.
+ * and, in a parallel byte array, each row's activation position inside its L-wide activation vector
+ * (4 * (group mod L/4) + the kept column within the group).
  *
  * <p>Built once per layer and kept by the backend next to the layer (the layout is immutable: its segments are
  * handed out read-only), because rebuilding it per call costs as much as the product itself for a few tokens.
@@ -17,9 +16,6 @@ import java.lang.foreign.ValueLayout;
  * activation vectors; the remainder stays with the layout and is computed from it.
  */
 final class Sparse24RowPack {
-    private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
-    private static final ValueLayout.OfShort JS = ValueLayout.JAVA_SHORT;
-
     /** Bytes past the end, so a 64-bit position load for 4-lane vectors stays inside the array. */
     private static final int POSITION_SLACK = 8;
 
@@ -72,19 +68,15 @@ final class Sparse24RowPack {
                 final long vRow = (long) r * (k / 2);
                 final long cRow = (long) r * words;
                 for (int g = 0; g < groups; g++) {
-                    int code = (codes.getAtIndex(JS, cRow + (g >>> 2)) >>> (4 * (g & 3))) & 0xf;
+                    int code = Sparse24Scalar.code(codes, cRow, g);
                     int p = 4 * (g % gpv);
                     int at = base + 2 * g * lanes + i;
                     positions[at] = (byte) (p + (code & 3));
                     positions[at + lanes] = (byte) (p + (code >>> 2));
-                    values[at] = value(vals, bf16, vRow + 2L * g);
-                    values[at + lanes] = value(vals, bf16, vRow + 2L * g + 1);
+                    values[at] = Sparse24Scalar.value(vals, bf16, vRow + 2L * g);
+                    values[at + lanes] = Sparse24Scalar.value(vals, bf16, vRow + 2L * g + 1);
                 }
             }
         }
-    }
-
-    private static float value(MemorySegment vals, boolean bf16, long i) {
-        return bf16 ? Float.intBitsToFloat((vals.getAtIndex(JS, i) & 0xffff) << 16) : vals.getAtIndex(JF, i);
     }
 }
