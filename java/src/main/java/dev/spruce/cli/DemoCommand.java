@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Prune the embedded all-MiniLM-L6-v2 with every method (magnitude, Wanda, NoWag-P, SparseGPT, "
                 + "ARMOR; 2:4 on all Linear layers, plus the best mask pruner with attention kept dense) and LPViT block sparsity "
-                + "at 30% and 50% of the blocks (allocated across layers, refit), measure fidelity on the "
+                + "at 30%% and 50%% of the blocks (allocated across layers, refit), measure fidelity on the "
                 + "evaluation split and sentences/s of dense Java, sparse Java and ONNX Runtime at batch 1 and 32, "
                 + "print one table and write an HTML report."})
 public final class DemoCommand implements Callable<Integer> {
@@ -44,7 +44,7 @@ public final class DemoCommand implements Callable<Integer> {
     List<String> methods = new ArrayList<>();
 
     @Option(names = "--armor-block-sizes", split = ",", paramLabel = "BS", defaultValue = "0",
-            description = "ARMOR wrapper block sizes, one demo row each; 0 = chosen per layer from the 25% cost budget "
+            description = "ARMOR wrapper block sizes, one demo row each; 0 = chosen per layer from the 25%% cost budget "
                     + "(default: ${DEFAULT-VALUE}).")
     List<Integer> armorBlockSizes;
 

@@ -83,9 +83,13 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         };
     }
 
-    /** Index vector of chunk bits: lane i -> position of value i among the chunk's 2L activations. */
+    /**
+     * Index vector of chunk bits: lane i -> position of value i among the chunk's 2L activations. The field (bits
+     * 0-1) and the group offset (multiples of 4) never overlap, so {@code or} adds them; C2 fuses the and/or pair
+     * into one vpternlogd, one vector op fewer per chunk and row than and + add.
+     */
     private static IntVector decode(int bits) {
-        return IntVector.broadcast(IS, bits).lanewise(VectorOperators.LSHR, SHIFTS).and(3).add(OFFSETS);
+        return IntVector.broadcast(IS, bits).lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
     }
 
     /** The L BF16 values of chunk c widened to floats (a bf16 is the top half of its float). */
