@@ -60,7 +60,7 @@ public final class BenchModelCommand implements Callable<Integer> {
         Throughput t = new Throughput(eval, Math.max(0.5, seconds / 3), seconds);
         int threads = Parallel.defaultThreadCount();
         try (SentenceEncoder dense = src.load();
-             OrtSentenceEncoder ort = new OrtSentenceEncoder(src.onnxBytes(), dense.tokenizer(), threads)) {
+             OrtSentenceEncoder ort = new OrtSentenceEncoder(src.onnxBytes(), dense.tokenizer(), threads, dense.pooling())) {
             SentenceEncoder sparse;
             String label;
             if (packed != null) {

@@ -1,6 +1,8 @@
 package dev.spruce.cli;
 
 import dev.spruce.cli.pipeline.ModelSource;
+import dev.spruce.model.Pooling;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -12,10 +14,27 @@ public final class ModelOptions {
     Path model;
 
     @Option(names = "--tokenizer", paramLabel = "tokenizer.json",
-            description = "Its tokenizer (default: tokenizer.json beside the model, else the embedded MiniLM's).")
+            description = "Its tokenizer (default: tokenizer.json or NAME-tokenizer.json beside the model, else the "
+                    + "embedded MiniLM's).")
     Path tokenizer;
 
+    @Option(names = "--pooling", paramLabel = "mean|cls", defaultValue = "mean", converter = PoolingConverter.class,
+            description = "How token states become the sentence embedding: mean (sentence-transformers models such as "
+                    + "MiniLM and e5) or cls (BGE) (default: ${DEFAULT-VALUE}).")
+    Pooling pooling;
+
     public ModelSource source() {
-        return ModelSource.of(model, tokenizer);
+        return ModelSource.of(model, tokenizer, pooling);
+    }
+
+    static final class PoolingConverter implements CommandLine.ITypeConverter<Pooling> {
+        @Override
+        public Pooling convert(String value) {
+            try {
+                return Pooling.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

@@ -71,7 +71,7 @@ public final class PruneCommand implements Callable<Integer> {
                 meta.put("method", plan.method().id());
                 meta.put("plan", label);
                 meta.put("calibration_sentences", Integer.toString(calib.size()));
-                PackedModel.write(pruned.model(), src.tokenizerRef(), meta, out);
+                PackedModel.write(pruned.model(), src.tokenizerRef(), dense.pooling(), meta, out);
             }
             printLayers(o, outcome);
             o.printf(Locale.ROOT, "%s: %d of %d layers pruned (%s), mean relative layer loss %.4f, %d calibration sentences%n",

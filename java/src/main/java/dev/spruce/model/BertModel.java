@@ -18,8 +18,8 @@ import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
- * A BERT encoder with mean pooling and L2 normalisation (the sentence-transformers recipe), whose six
- * projections per layer are pluggable {@link Linear}s.
+ * A BERT encoder with pooling ({@link Pooling}: mean by default, the sentence-transformers recipe) and L2
+ * normalisation, whose six projections per layer are pluggable {@link Linear}s.
  *
  * <p>The forward packs the real tokens of a batch into one matrix (no padding rows), so every Linear
  * multiplies only real tokens and attention runs per sentence over that sentence's rows; this is exactly
@@ -163,33 +163,23 @@ public final class BertModel implements AutoCloseable {
 
     /** Sentence embeddings (mean-pooled over real tokens, L2-normalised), one row per sentence. */
     public float[][] embed(TokenBatch batch) {
-        return embed(batch, null);
+        return embed(batch, null, Pooling.MEAN);
     }
 
     /** As {@link #embed(TokenBatch)}, reporting every Linear's input to {@code tap} (may be null). */
     public float[][] embed(TokenBatch batch, LinearTap tap) {
+        return embed(batch, tap, Pooling.MEAN);
+    }
+
+    /** Sentence embeddings pooled by {@code pooling} and L2-normalised; {@code tap} may be null. */
+    public float[][] embed(TokenBatch batch, LinearTap tap, Pooling pooling) {
         float[] h = hiddenStates(batch, tap);
         int hid = config.hiddenSize();
-        float[][] out = new float[batch.batch()][hid];
+        float[][] out = new float[batch.batch()][];
         int off = 0;
         for (int b = 0; b < batch.batch(); b++) {
             int len = batch.lengths()[b];
-            float[] e = out[b];
-            for (int t = 0; t < len; t++) {
-                int base = (off + t) * hid;
-                for (int c = 0; c < hid; c++) {
-                    e[c] += h[base + c];
-                }
-            }
-            double norm = 0;
-            for (int c = 0; c < hid; c++) {
-                e[c] /= len;
-                norm += (double) e[c] * e[c];
-            }
-            float inv = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
-            for (int c = 0; c < hid; c++) {
-                e[c] *= inv;
-            }
+            out[b] = pooling.embed(h, off, len, hid);
             off += len;
         }
         return out;

@@ -62,6 +62,10 @@ public final class BertOnnxImporter {
         }
     }
 
+    /** Operators of int8-quantized exports (onnxruntime's quantize_dynamic / quantize_static). */
+    private static final java.util.Set<String> QUANTIZED_OPS = java.util.Set.of("MatMulInteger", "DynamicQuantizeLinear",
+            "QLinearMatMul", "DequantizeLinear", "QuantizeLinear", "MatMulNBits", "DynamicQuantizeMatMul");
+
     private record Proj(String name, String scope, OnnxTensor weight, OnnxTensor bias) {
     }
 
@@ -91,6 +95,12 @@ public final class BertOnnxImporter {
             }
         }
         if (byLayer.isEmpty()) {
+            for (OnnxNode n : g.nodes()) {
+                if (QUANTIZED_OPS.contains(n.opType())) {
+                    throw new ModelFormatException("this is a quantized model (it has " + n.opType() + " nodes); "
+                            + "Spruce prunes float32 encoders: use the model's fp32 ONNX export");
+                }
+            }
             throw new ModelFormatException("no BERT encoder layers found (no MatMul node named like "
                     + "'/encoder/layer.N/attention/self/query/MatMul' with a weight initializer)");
         }

@@ -87,7 +87,7 @@ public final class EncoderTiming {
                 List<TokenBatch> batches = batches(java.tokenizer(), sample, size);
                 double tokens = batches.stream().mapToInt(TokenBatch::realTokens).sum() / (double) sample.size();
                 Result o = measure("ONNX Runtime", ort::embed, batches, seconds / 2, seconds);
-                Result j = measure("Java dense", b -> java.model().embed(b), batches, seconds / 2, seconds);
+                Result j = measure("Java dense", java::embed, batches, seconds / 2, seconds);
                 System.out.printf(Locale.ROOT, "%s%n%s%n  mean %.1f tokens/sentence; Java takes %.2fx ONNX Runtime's time%n",
                         o, j, tokens, o.sentencesPerSecond() / j.sentencesPerSecond());
             }

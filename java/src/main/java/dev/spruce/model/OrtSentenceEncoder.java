@@ -15,21 +15,31 @@ import java.util.Map;
 /**
  * The same sentence embedding computed by ONNX Runtime: the test oracle for {@link BertModel} and the speed
  * anchor for benchmarks. It feeds the padded batch (ids, mask, type ids) exactly as LangChain4j's
- * in-process MiniLM does, then mean-pools over the mask and L2-normalises.
+ * in-process MiniLM does, then pools ({@link Pooling}: mean over the mask, or the [CLS] token) and
+ * L2-normalises.
  */
 public final class OrtSentenceEncoder implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final WordPieceTokenizer tokenizer;
     private final boolean wantsTypeIds;
+    private final Pooling pooling;
+
+    /** Mean pooling. */
+    public OrtSentenceEncoder(byte[] onnx, WordPieceTokenizer tokenizer, int threads) throws ModelFormatException {
+        this(onnx, tokenizer, threads, Pooling.MEAN);
+    }
 
     /**
      * @param onnx      the model bytes
      * @param threads   intra-op threads (the benchmarks use the same count as the Java backend)
+     * @param pooling   how the hidden states become one vector (the same as the Java encoder it is compared to)
      */
-    public OrtSentenceEncoder(byte[] onnx, WordPieceTokenizer tokenizer, int threads) throws ModelFormatException {
+    public OrtSentenceEncoder(byte[] onnx, WordPieceTokenizer tokenizer, int threads, Pooling pooling)
+            throws ModelFormatException {
         this.env = OrtEnvironment.getEnvironment();
         this.tokenizer = tokenizer;
+        this.pooling = java.util.Objects.requireNonNull(pooling, "pooling");
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setIntraOpNumThreads(threads);
             opts.setInterOpNumThreads(1);
@@ -50,30 +60,22 @@ public final class OrtSentenceEncoder implements AutoCloseable {
         return embed(tokenizer.batch(sentences));
     }
 
-    /** Mean-pooled, L2-normalised embeddings of a padded batch. */
+    /** Pooled, L2-normalised embeddings of a padded batch. */
     public float[][] embed(TokenBatch batch) throws OrtException {
         float[][][] hidden = lastHiddenState(batch);
         int hid = hidden[0][0].length;
-        float[][] out = new float[batch.batch()][hid];
+        float[][] out = new float[batch.batch()][];
         for (int b = 0; b < batch.batch(); b++) {
-            int count = 0;
+            // The real tokens of a sentence, packed, so the Java encoder's pooling code applies as is.
+            int len = 0;
+            float[] real = new float[batch.seqLen() * hid];
             for (int t = 0; t < batch.seqLen(); t++) {
                 if (batch.mask()[b * batch.seqLen() + t] != 0) {
-                    count++;
-                    for (int c = 0; c < hid; c++) {
-                        out[b][c] += hidden[b][t][c];
-                    }
+                    System.arraycopy(hidden[b][t], 0, real, len * hid, hid);
+                    len++;
                 }
             }
-            double norm = 0;
-            for (int c = 0; c < hid; c++) {
-                out[b][c] /= count;
-                norm += (double) out[b][c] * out[b][c];
-            }
-            float inv = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
-            for (int c = 0; c < hid; c++) {
-                out[b][c] *= inv;
-            }
+            out[b] = pooling.embed(real, 0, len, hid);
         }
         return out;
     }

@@ -1,21 +1,36 @@
 package dev.spruce.model;
 
+import dev.spruce.model.tokenizer.TokenBatch;
 import dev.spruce.model.tokenizer.WordPieceTokenizer;
 
 import java.util.List;
 
-/** Text in, sentence embeddings out: a tokenizer and a {@link BertModel}. Closing closes the model. */
+/**
+ * Text in, sentence embeddings out: a tokenizer, a {@link BertModel} and the model's {@link Pooling}. Closing
+ * closes the model.
+ */
 public final class SentenceEncoder implements AutoCloseable {
     private final WordPieceTokenizer tokenizer;
     private final BertModel model;
+    private final Pooling pooling;
 
+    /** Mean pooling (the sentence-transformers recipe, all-MiniLM-L6-v2's). */
     public SentenceEncoder(WordPieceTokenizer tokenizer, BertModel model) {
+        this(tokenizer, model, Pooling.MEAN);
+    }
+
+    public SentenceEncoder(WordPieceTokenizer tokenizer, BertModel model, Pooling pooling) {
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
             throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " tokens, the model "
                     + model.config().vocabSize());
         }
         this.tokenizer = tokenizer;
         this.model = model;
+        this.pooling = java.util.Objects.requireNonNull(pooling, "pooling");
+    }
+
+    public Pooling pooling() {
+        return pooling;
     }
 
     public WordPieceTokenizer tokenizer() {
@@ -26,18 +41,23 @@ public final class SentenceEncoder implements AutoCloseable {
         return model;
     }
 
-    /** The same tokenizer over another model (for example a pruned one derived from this model). */
+    /** The same tokenizer and pooling over another model (for example a pruned one derived from this model). */
     public SentenceEncoder with(BertModel other) {
-        return new SentenceEncoder(tokenizer, other);
+        return new SentenceEncoder(tokenizer, other, pooling);
     }
 
-    /** L2-normalised embeddings, one row per sentence, computed as one padded batch. */
+    /** L2-normalised embeddings, one row per sentence, computed as one batch. */
     public float[][] embed(List<String> sentences) {
-        return model.embed(tokenizer.batch(sentences));
+        return embed(tokenizer.batch(sentences));
     }
 
     public float[][] embed(List<String> sentences, LinearTap tap) {
-        return model.embed(tokenizer.batch(sentences), tap);
+        return model.embed(tokenizer.batch(sentences), tap, pooling);
+    }
+
+    /** L2-normalised embeddings of an already tokenized batch. */
+    public float[][] embed(TokenBatch batch) {
+        return model.embed(batch, null, pooling);
     }
 
     public float[] embed(String sentence) {

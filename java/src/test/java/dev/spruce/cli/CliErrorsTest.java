@@ -53,6 +53,7 @@ class CliErrorsTest {
         assertOneLineError(run("demo", "-q", "--methods", "magnitude,foo"), "unknown method 'foo'");
         assertOneLineError(run("prune", "--bogus"), "spruce prune:", "--bogus");
         assertOneLineError(run("eval", "--calib-sentences", "0"), "--calib-sentences must be >= 1");
+        assertOneLineError(run("eval", "-q", "--pooling", "max"), "spruce eval:", "unknown pooling 'max'");
     }
 
     @Test

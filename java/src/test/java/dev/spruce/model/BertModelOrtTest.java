@@ -58,6 +58,26 @@ class BertModelOrtTest {
     }
 
     @Test
+    void clsPoolingMatchesOnnxRuntimeWithClsPooling() throws Exception {
+        SentenceEncoder mean = Shared.encoder();
+        SentenceEncoder cls = new SentenceEncoder(mean.tokenizer(), mean.model(), Pooling.CLS);
+        List<String> batch = new ArrayList<>(sentences(5));
+        batch.add("Yes.");
+        TokenBatch tb = cls.tokenizer().batch(batch);
+        try (OrtSentenceEncoder ort = new OrtSentenceEncoder(MiniLm.onnxBytes(), cls.tokenizer(), 1, Pooling.CLS)) {
+            float[][] j = cls.embed(tb);
+            float[][] o = ort.embed(tb);
+            float[][] m = mean.embed(tb);
+            for (int i = 0; i < batch.size(); i++) {
+                double cos = Shared.cosine(j[i], o[i]);
+                assertTrue(cos >= MIN_COSINE, "CLS cosine " + cos + " for: " + batch.get(i));
+                // the [CLS] state is not the mean, so the two poolings must differ
+                assertTrue(Shared.cosine(j[i], m[i]) < 0.999, "CLS and mean pooling agree for: " + batch.get(i));
+            }
+        }
+    }
+
+    @Test
     void hiddenStatesMatchOnnxRuntimeTokenByToken() throws Exception {
         SentenceEncoder enc = Shared.encoder();
         TokenBatch tb = enc.tokenizer().batch(List.of("The committee approved the budget on Tuesday.",

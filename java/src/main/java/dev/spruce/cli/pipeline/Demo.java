@@ -136,7 +136,7 @@ public final class Demo {
                              Map<String, Map<Integer, Double>> layoutSpeed, int threads, java.io.PrintStream log)
             throws Exception {
         Throughput timing = new Throughput(s.evaluation(), s.warmupSeconds() / 2, s.seconds() / 2);
-        try (OrtSentenceEncoder ort = new OrtSentenceEncoder(source.onnxBytes(), dense.tokenizer(), threads)) {
+        try (OrtSentenceEncoder ort = new OrtSentenceEncoder(source.onnxBytes(), dense.tokenizer(), threads, dense.pooling())) {
             for (int b : s.speedBatches()) {
                 log.printf("timing dense Java, ONNX Runtime and %d sparse layout(s) at batch %d ...%n", byLayout.size(), b);
                 for (int round = 0; round < 2; round++) {

@@ -3,6 +3,7 @@ package dev.spruce.cli.pipeline;
 import dev.spruce.model.BertOnnxImporter;
 import dev.spruce.model.MiniLm;
 import dev.spruce.model.ModelFormatException;
+import dev.spruce.model.Pooling;
 import dev.spruce.model.SentenceEncoder;
 import dev.spruce.model.onnx.OnnxReader;
 import dev.spruce.model.tokenizer.WordPieceTokenizer;
@@ -14,30 +15,48 @@ import java.nio.file.Path;
 
 /**
  * Where a dense model comes from: the embedded all-MiniLM-L6-v2 (default) or an ONNX file, plus its
- * tokenizer. The tokenizer is kept as a reference string ({@code classpath:NAME} or a file path) so a
- * packed model file can name it instead of copying it.
+ * tokenizer and pooling. The tokenizer is kept as a reference string ({@code classpath:NAME} or a file path)
+ * so a packed model file can name it instead of copying it.
  */
-public record ModelSource(Path onnx, String tokenizerRef) {
+public record ModelSource(Path onnx, String tokenizerRef, Pooling pooling) {
     public static final String CLASSPATH = "classpath:";
 
-    /** The embedded default model. */
+    public ModelSource {
+        java.util.Objects.requireNonNull(tokenizerRef, "tokenizerRef");
+        java.util.Objects.requireNonNull(pooling, "pooling");
+    }
+
+    /** The embedded default model (mean pooling). */
     public static ModelSource embedded() {
-        return new ModelSource(null, CLASSPATH + MiniLm.TOKENIZER_RESOURCE);
+        return new ModelSource(null, CLASSPATH + MiniLm.TOKENIZER_RESOURCE, Pooling.MEAN);
+    }
+
+    /** As {@link #of(Path, Path, Pooling)} with mean pooling. */
+    public static ModelSource of(Path onnx, Path tokenizer) {
+        return of(onnx, tokenizer, Pooling.MEAN);
     }
 
     /**
-     * An ONNX file; the tokenizer is {@code tokenizer} when given, else a {@code tokenizer.json} beside the
-     * model, else the embedded MiniLM's (BERT uncased WordPiece; the encoder checks the vocabulary fits).
+     * An ONNX file; the tokenizer is {@code tokenizer} when given, else one beside the model named
+     * {@code tokenizer.json} or {@code <model name>-tokenizer.json} (the LangChain4j jars' naming), else the
+     * embedded MiniLM's (BERT uncased WordPiece; the encoder checks the vocabulary fits).
      */
-    public static ModelSource of(Path onnx, Path tokenizer) {
+    public static ModelSource of(Path onnx, Path tokenizer, Pooling pooling) {
         if (onnx == null) {
-            return tokenizer == null ? embedded() : new ModelSource(null, tokenizer.toAbsolutePath().toString());
+            return tokenizer == null ? new ModelSource(null, embedded().tokenizerRef(), pooling)
+                    : new ModelSource(null, tokenizer.toAbsolutePath().toString(), pooling);
         }
         if (tokenizer != null) {
-            return new ModelSource(onnx, tokenizer.toAbsolutePath().toString());
+            return new ModelSource(onnx, tokenizer.toAbsolutePath().toString(), pooling);
         }
-        Path beside = onnx.toAbsolutePath().resolveSibling("tokenizer.json");
-        return new ModelSource(onnx, Files.isRegularFile(beside) ? beside.toString() : CLASSPATH + MiniLm.TOKENIZER_RESOURCE);
+        Path abs = onnx.toAbsolutePath();
+        String stem = abs.getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
+        for (Path beside : new Path[] {abs.resolveSibling("tokenizer.json"), abs.resolveSibling(stem + "-tokenizer.json")}) {
+            if (Files.isRegularFile(beside)) {
+                return new ModelSource(onnx, beside.toString(), pooling);
+            }
+        }
+        return new ModelSource(onnx, CLASSPATH + MiniLm.TOKENIZER_RESOURCE, pooling);
     }
 
     /** A short description for reports. */
@@ -49,9 +68,9 @@ public record ModelSource(Path onnx, String tokenizerRef) {
     public SentenceEncoder load() throws ModelFormatException {
         WordPieceTokenizer tok = tokenizer(tokenizerRef);
         if (onnx == null) {
-            return new SentenceEncoder(tok, BertOnnxImporter.load(MiniLm.graph()));
+            return new SentenceEncoder(tok, BertOnnxImporter.load(MiniLm.graph()), pooling);
         }
-        return new SentenceEncoder(tok, BertOnnxImporter.load(OnnxReader.read(onnx)));
+        return new SentenceEncoder(tok, BertOnnxImporter.load(OnnxReader.read(onnx)), pooling);
     }
 
     /** The model's ONNX bytes, for ONNX Runtime. */

@@ -12,6 +12,7 @@ import dev.spruce.model.BertConfig;
 import dev.spruce.model.BertModel;
 import dev.spruce.model.DenseLinear;
 import dev.spruce.model.LayerNorm;
+import dev.spruce.model.Pooling;
 import dev.spruce.model.Linear;
 import dev.spruce.model.ModelFormatException;
 import dev.spruce.model.SentenceEncoder;
@@ -49,6 +50,7 @@ public final class PackedModel {
     public static final String VERSION_KEY = "spruce.format_version";
     public static final String VERSION = "1";
     public static final String TOKENIZER_KEY = "tokenizer";
+    public static final String POOLING_KEY = "pooling";
     static final List<String> ROLES = List.of("query", "key", "value", "attention_output", "intermediate", "output");
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -61,11 +63,18 @@ public final class PackedModel {
      * source) is added as is.
      */
     public static void write(BertModel model, String tokenizerRef, Map<String, String> extra, Path file) throws IOException {
+        write(model, tokenizerRef, Pooling.MEAN, extra, file);
+    }
+
+    /** As {@link #write(BertModel, String, Map, Path)}, recording the encoder's pooling too. */
+    public static void write(BertModel model, String tokenizerRef, Pooling pooling, Map<String, String> extra,
+                             Path file) throws IOException {
         BertConfig c = model.config();
         Map<String, String> meta = new LinkedHashMap<>(extra);
         meta.put(FORMAT_KEY, FORMAT);
         meta.put(VERSION_KEY, VERSION);
         meta.put(TOKENIZER_KEY, tokenizerRef);
+        meta.put(POOLING_KEY, pooling.label());
         meta.put("hidden_size", Integer.toString(c.hiddenSize()));
         meta.put("heads", Integer.toString(c.heads()));
         meta.put("layers", Integer.toString(c.layers()));
@@ -149,11 +158,25 @@ public final class PackedModel {
         try (SafeTensors st = open(file)) {
             BertModel model = model(st, file);
             try {
-                return new SentenceEncoder(ModelSource.tokenizer(st.metadata().get(TOKENIZER_KEY)), model);
+                return new SentenceEncoder(ModelSource.tokenizer(st.metadata().get(TOKENIZER_KEY)), model,
+                        pooling(st.metadata()));
             } catch (ModelFormatException | RuntimeException e) {
                 model.close();
                 throw e;
             }
+        }
+    }
+
+    /** The pooling a file records; files written before pooling was recorded used mean pooling. */
+    static Pooling pooling(Map<String, String> meta) throws ModelFormatException {
+        String p = meta.get(POOLING_KEY);
+        if (p == null) {
+            return Pooling.MEAN;
+        }
+        try {
+            return Pooling.parse(p);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException("metadata '" + POOLING_KEY + "': " + e.getMessage());
         }
     }
 

@@ -36,7 +36,7 @@ public final class Throughput {
 
     /** Sentences/s of a Java encoder at {@code batch}. */
     public double java(String name, SentenceEncoder enc, int batch) throws Exception {
-        return EncoderTiming.measure(name, b -> enc.model().embed(b), batches(enc, batch), warmupSeconds, seconds)
+        return EncoderTiming.measure(name, enc::embed, batches(enc, batch), warmupSeconds, seconds)
                 .sentencesPerSecond();
     }
 

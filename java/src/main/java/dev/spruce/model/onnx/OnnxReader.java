@@ -23,7 +23,7 @@ import java.util.Set;
  *
  * <p>Only the fields a weight importer needs are decoded (ModelProto.ir_version/graph/opset_import;
  * GraphProto.node/initializer/input/output; NodeProto.input/output/name/op_type/attribute;
- * TensorProto.dims/data_type/float_data/int32_data/int64_data/double_data/raw_data/name; the external-data
+ * TensorProto.dims/data_type/float_data/int32_data/int64_data/double_data/uint64_data/raw_data/name; the external-data
  * markers); everything else is skipped by wire type. Tensors whose data live in an external file are
  * rejected with a message saying so, because a .onnx given alone would then load without weights.
  */
@@ -224,12 +224,17 @@ public final class OnnxReader {
         return new OnnxAttribute(name, f, i, s, tensor, ints.toArray(), fl);
     }
 
+    /** Data types stored in TensorProto.int32_data: int32, int16, int8, uint16, uint8, bool, float16, bfloat16. */
+    private static final java.util.Set<Integer> INT32_DATA_TYPES = java.util.Set.of(6, 5, 3, 4, 2, 9, 10, 16);
+
     private static OnnxTensor parseTensor(ProtoReader r) throws ModelFormatException {
         ProtoReader.LongList dims = new ProtoReader.LongList();
         int dataType = 0;
         String name = "";
         ByteBuffer raw = null;
-        java.io.ByteArrayOutputStream typed = null; // float_data / int32_data / int64_data / double_data as LE bytes
+        java.io.ByteArrayOutputStream typed = null; // float_data / int64_data / double_data as LE bytes
+        ProtoReader.LongList int32s = new ProtoReader.LongList();  // int32_data, one per element
+        ProtoReader.LongList uint64s = new ProtoReader.LongList(); // uint64_data, one per element
         boolean external = false;
         while (r.hasMore()) {
             int t = r.readTag();
@@ -237,7 +242,12 @@ public final class OnnxReader {
                 case 1 -> r.readInt64s(t, dims);
                 case 2 -> dataType = (int) expectVarint(r, t, "data_type");
                 case 4 -> typed = appendFixed32(r, t, typed);
-                case 5, 7 -> typed = appendVarints(r, t, typed, (t >>> 3) == 7 ? 8 : 4);
+                // int32_data carries every integer type up to 32 bits and float16/bfloat16 bit patterns, one
+                // varint per element, and uint64_data carries uint32/uint64: collected here, narrowed to the
+                // element width once data_type is known (it may come after the data).
+                case 5 -> r.readInt64s(t, int32s);
+                case 11 -> r.readInt64s(t, uint64s);
+                case 7 -> typed = appendVarints(r, t, typed, 8);
                 case 8 -> name = expectString(r, t, "name");
                 case 9 -> raw = expectBytes(r, t, "raw_data");
                 case 10 -> typed = appendFixed64(r, t, typed);
@@ -252,6 +262,14 @@ public final class OnnxReader {
         if (external) {
             throw new ModelFormatException("tensor '" + name + "' keeps its data in an external file; "
                     + "Spruce reads only self-contained .onnx files (re-export without external data)");
+        }
+        if (int32s.size() > 0 || uint64s.size() > 0) {
+            boolean fits = int32s.size() > 0 ? INT32_DATA_TYPES.contains(dataType) : dataType == 12 || dataType == 13;
+            if (typed != null || (int32s.size() > 0 && uint64s.size() > 0) || !fits) {
+                throw new ModelFormatException("tensor '" + name + "' of data type " + dataType + " has "
+                        + (int32s.size() > 0 ? "int32_data" : "uint64_data") + ", which that type does not use");
+            }
+            typed = appendVarints((int32s.size() > 0 ? int32s : uint64s).toArray(), OnnxTensor.elementBytes(dataType));
         }
         if (raw != null && typed != null) {
             throw new ModelFormatException("tensor '" + name + "' has both raw_data and typed data");
@@ -304,17 +322,23 @@ public final class OnnxReader {
 
     private static java.io.ByteArrayOutputStream appendVarints(ProtoReader r, int t, java.io.ByteArrayOutputStream out,
                                                                int width) throws ModelFormatException {
-        out = out == null ? new java.io.ByteArrayOutputStream() : out;
         ProtoReader.LongList vals = new ProtoReader.LongList();
         r.readInt64s(t, vals);
+        java.io.ByteArrayOutputStream more = appendVarints(vals.toArray(), width);
+        if (out == null) {
+            return more;
+        }
+        out.writeBytes(more.toByteArray());
+        return out;
+    }
+
+    /** Each value's low {@code width} bytes, little-endian (ONNX stores narrow types widened to varints). */
+    private static java.io.ByteArrayOutputStream appendVarints(long[] vals, int width) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(vals.length * width);
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        for (long v : vals.toArray()) {
+        for (long v : vals) {
             b.clear();
-            if (width == 8) {
-                b.putLong(v);
-            } else {
-                b.putInt((int) v);
-            }
+            b.putLong(v);
             out.write(b.array(), 0, width);
         }
         return out;

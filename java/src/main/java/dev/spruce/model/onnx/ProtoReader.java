@@ -155,5 +155,9 @@ final class ProtoReader {
         long[] toArray() {
             return java.util.Arrays.copyOf(a, n);
         }
+
+        int size() {
+            return n;
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.spruce.cli.pipeline;
 
 import dev.spruce.model.Linear;
 import dev.spruce.model.ModelFormatException;
+import dev.spruce.model.Pooling;
 import dev.spruce.model.SentenceEncoder;
 import dev.spruce.model.Shared;
 import org.junit.jupiter.api.Test;
@@ -85,6 +86,29 @@ class PackedModelTest {
             b[i] = Float.floatToRawIntBits(v[i]);
         }
         return b;
+    }
+
+    @Test
+    void poolingIsRecordedAndFilesWithoutItMeanPool() throws Exception {
+        SentenceEncoder dense = Shared.encoder();
+        SentenceEncoder cls = new SentenceEncoder(dense.tokenizer(), dense.model(), Pooling.CLS);
+        Path withCls = dir.resolve("cls.safetensors");
+        Path old = dir.resolve("old.safetensors");
+        PackedModel.write(cls.model(), ModelSource.embedded().tokenizerRef(), Pooling.CLS, Map.of(), withCls);
+        PackedModel.write(dense.model(), ModelSource.embedded().tokenizerRef(), Map.of(), old);
+        List<String> s = List.of("The committee approved the budget.", "Rain again.");
+        try (SentenceEncoder a = PackedModel.load(withCls); SentenceEncoder b = PackedModel.load(old)) {
+            assertEquals(Pooling.CLS, a.pooling());
+            assertEquals(Pooling.MEAN, b.pooling());
+            float[][] want = cls.embed(s);
+            float[][] got = a.embed(s);
+            for (int i = 0; i < s.size(); i++) {
+                assertArrayEquals(bits(want[i]), bits(got[i]), s.get(i));
+            }
+        }
+        var bad = new java.util.HashMap<>(Map.of(PackedModel.POOLING_KEY, "max"));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> PackedModel.pooling(bad));
+        assertTrue(e.getMessage().contains("unknown pooling 'max'"), e.getMessage());
     }
 
     @Test

@@ -69,6 +69,46 @@ class OnnxReaderTest {
     }
 
     @Test
+    void narrowTypesInInt32DataAreNarrowedToTheirWidth() throws Exception {
+        // ONNX keeps uint8/int8/int16/float16/bool values in int32_data, one varint per element (how int8-quantized
+        // exports store their scalar zero points); the bytes must come out at the element width.
+        ProtoWriter u8 = new ProtoWriter().varint(1, 3).varint(2, 2).string(8, "zp")
+                .varint(5, 0).varint(5, 200).varint(5, 255);                 // unpacked
+        ProtoWriter f16 = new ProtoWriter().varint(1, 2).varint(2, 10).string(8, "half")
+                .bytes(5, new byte[] {(byte) 0x80, 0x78, (byte) 0x80, (byte) 0x80, 0x03}); // packed 0x3C00, 0xC000
+        ProtoWriter i8 = new ProtoWriter().varint(1, 1).string(8, "neg").varint(5, -3).varint(2, 3); // type after data
+        OnnxGraph g = OnnxReader.parse(ByteBuffer.wrap(ProtoWriter.model(u8, f16, i8)), "m");
+        assertArrayEquals(new byte[] {0, (byte) 200, (byte) 255}, bytes(g.initializer("zp").rawData()));
+        assertArrayEquals(new byte[] {0x00, 0x3C, 0x00, (byte) 0xC0}, bytes(g.initializer("half").rawData()));
+        assertArrayEquals(new byte[] {-3}, bytes(g.initializer("neg").rawData()));
+        // A float tensor cannot carry int32_data.
+        ProtoWriter bad = new ProtoWriter().varint(1, 1).varint(2, 1).string(8, "f").varint(5, 7);
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> OnnxReader.parse(ByteBuffer.wrap(ProtoWriter.model(bad)), "m"));
+        assertTrue(e.getMessage().contains("'f'"), e.getMessage());
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] a = new byte[b.remaining()];
+        b.get(a);
+        return a;
+    }
+
+    @Test
+    void quantizedModelIsNamedAsSuch() throws Exception {
+        ProtoWriter node = new ProtoWriter().string(1, "x").string(1, "w").string(2, "y")
+                .string(3, "/encoder/layer.0/attention/self/query/MatMul_quant").string(4, "MatMulInteger");
+        ProtoWriter graph = new ProtoWriter().message(1, node).string(2, "g")
+                .message(5, ProtoWriter.tensor("w", 2, 3, true))
+                .message(11, new ProtoWriter().string(1, "x")).message(12, new ProtoWriter().string(1, "y"));
+        byte[] bytes = new ProtoWriter().varint(1, 8).message(8, new ProtoWriter().string(1, "").varint(2, 11))
+                .message(7, graph).toBytes();
+        OnnxGraph g = OnnxReader.parse(ByteBuffer.wrap(bytes), "q.onnx");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> BertOnnxImporter.load(g));
+        assertTrue(e.getMessage().contains("quantized model") && e.getMessage().contains("MatMulInteger"), e.getMessage());
+    }
+
+    @Test
     void tensorWhoseDataDoesNotFitItsShapeIsRejected() {
         ProtoWriter t = new ProtoWriter().varint(1, 4).varint(1, 4).varint(2, 1).string(8, "short").bytes(9, new byte[12]);
         ModelFormatException e = assertThrows(ModelFormatException.class,
