@@ -1,6 +1,7 @@
 package dev.spruce.cli;
 
 import dev.spruce.calib.LayerStats;
+import dev.spruce.cli.pipeline.Fidelity;
 import dev.spruce.cli.pipeline.ModelPruner;
 import dev.spruce.cli.pipeline.ModelSource;
 import dev.spruce.cli.pipeline.PackedModel;
@@ -10,6 +11,7 @@ import dev.spruce.cli.pipeline.Throughput;
 import dev.spruce.kernel.Parallel;
 import dev.spruce.model.OrtSentenceEncoder;
 import dev.spruce.model.SentenceEncoder;
+import dev.spruce.model.tokenizer.TokenBatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -75,6 +77,14 @@ public final class BenchModelCommand implements Callable<Integer> {
                 label = plan.label();
             }
             try (sparse) {
+                Fidelity agree = agreement(dense, ort, eval.subList(0, Math.min(64, eval.size())));
+                System.out.printf(Locale.ROOT, "dense Java vs ONNX Runtime on %d evaluation sentences: cosine mean %.6f, "
+                        + "worst %.6f%n", agree.sentences(), agree.meanCosine(), agree.worstCosine());
+                if (agree.worstCosine() < AGREEMENT) {
+                    System.out.printf(Locale.ROOT, "WARNING: the Java forward does not reproduce this ONNX model (worst "
+                            + "cosine below %.3f): check --pooling and --tokenizer, or the model uses a variant the "
+                            + "importer does not know%n", AGREEMENT);
+                }
                 System.out.printf(Locale.ROOT, "%-14s %8s %12s %12s %12s%n", "engine", "batch", "sentences/s", "vs dense", "vs ORT");
                 for (int b : batches) {
                     double d = t.java("dense Java", dense, b);
@@ -88,6 +98,21 @@ public final class BenchModelCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Below this worst-case cosine the Java forward is not the ONNX model (float32 round-off stays above 0.9999). */
+    static final double AGREEMENT = 0.999;
+
+    /** Dense Java against ONNX Runtime on the same token batches (of up to 32 sentences). */
+    static Fidelity agreement(SentenceEncoder java, OrtSentenceEncoder ort, List<String> sentences) throws Exception {
+        float[][] a = new float[sentences.size()][];
+        float[][] b = new float[sentences.size()][];
+        for (int i = 0; i < sentences.size(); i += 32) {
+            TokenBatch tb = java.tokenizer().batch(sentences.subList(i, Math.min(i + 32, sentences.size())));
+            System.arraycopy(java.embed(tb), 0, a, i, tb.batch());
+            System.arraycopy(ort.embed(tb), 0, b, i, tb.batch());
+        }
+        return Fidelity.compare(b, a);
     }
 
     private static void row(String name, int batch, double v, double dense, double ort) {
