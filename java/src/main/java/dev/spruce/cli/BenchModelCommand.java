@@ -57,7 +57,7 @@ public final class BenchModelCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--batches must be >= 1, got " + b);
             }
         }
-        ModelSource src = model.source();
+        ModelSource src = packed == null ? model.source() : model.source(PackedModel.pooling(packed));
         List<String> eval = evalOptions.evaluation();
         Throughput t = new Throughput(eval, Math.max(0.5, seconds / 3), seconds);
         int threads = Parallel.defaultThreadCount();

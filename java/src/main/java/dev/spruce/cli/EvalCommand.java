@@ -5,6 +5,7 @@ import dev.spruce.cli.pipeline.BlockPlan;
 import dev.spruce.cli.pipeline.Fidelity;
 import dev.spruce.cli.pipeline.LayerLoss;
 import dev.spruce.cli.pipeline.ModelPruner;
+import dev.spruce.cli.pipeline.ModelSource;
 import dev.spruce.cli.pipeline.PackedModel;
 import dev.spruce.cli.pipeline.Progress;
 import dev.spruce.cli.pipeline.PrunePlan;
@@ -54,7 +55,8 @@ public final class EvalCommand implements Callable<Integer> {
         List<String> calib = corpus.calibration();
         List<String> eval = evalOptions.evaluation();
         PrunePlan plan = file == null ? planOptions.plan() : null;
-        try (SentenceEncoder dense = model.source().load()) {
+        ModelSource src = file == null ? model.source() : model.source(PackedModel.pooling(file));
+        try (SentenceEncoder dense = src.load()) {
             BlockPlan blocks = plan != null && plan.method().blocks() ? planOptions.blockPlan() : null;
             if (plan != null && blocks == null) {
                 ModelPruner.checkPlan(dense.model(), plan);

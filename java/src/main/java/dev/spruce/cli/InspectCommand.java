@@ -26,9 +26,10 @@ public final class InspectCommand implements Callable<Integer> {
         PrintStream o = System.out;
         try (SafeTensors st = PackedModel.open(file)) {
             Map<String, String> meta = st.metadata();
-            o.printf("%s: %s, %s layers, hidden %s, intermediate %s, vocab %s; tokenizer %s%n", file,
+            o.printf("%s: %s, %s layers, hidden %s, intermediate %s, vocab %s, %s pooling; tokenizer %s%n", file,
                     meta.getOrDefault("plan", "?"), meta.get("layers"), meta.get("hidden_size"),
-                    meta.get("intermediate_size"), meta.get("vocab_size"), meta.get(PackedModel.TOKENIZER_KEY));
+                    meta.get("intermediate_size"), meta.get("vocab_size"), PackedModel.pooling(meta).label(),
+                    meta.get(PackedModel.TOKENIZER_KEY));
             o.printf(Locale.ROOT, "%-45s %-9s %11s %8s %12s %12s%n", "layer", "layout", "shape", "zeros", "bytes", "dense bytes");
             Map<String, String> layouts = new TreeMap<>();
             for (Map.Entry<String, String> e : meta.entrySet()) {

@@ -18,13 +18,25 @@ public final class ModelOptions {
                     + "embedded MiniLM's).")
     Path tokenizer;
 
-    @Option(names = "--pooling", paramLabel = "mean|cls", defaultValue = "mean", converter = PoolingConverter.class,
+    @Option(names = "--pooling", paramLabel = "mean|cls", converter = PoolingConverter.class,
             description = "How token states become the sentence embedding: mean (sentence-transformers models such as "
-                    + "MiniLM and e5) or cls (BGE) (default: ${DEFAULT-VALUE}).")
+                    + "MiniLM and e5) or cls (BGE) (default: the packed file's when one is given, else mean).")
     Pooling pooling;
 
     public ModelSource source() {
-        return ModelSource.of(model, tokenizer, pooling);
+        return ModelSource.of(model, tokenizer, pooling == null ? Pooling.MEAN : pooling);
+    }
+
+    /**
+     * The source for comparing against a packed file that records {@code packed} pooling: the file's pooling unless
+     * --pooling says otherwise, which is an error (the two sides would be pooled differently).
+     */
+    public ModelSource source(Pooling packed) {
+        if (pooling != null && pooling != packed) {
+            throw new IllegalArgumentException("--pooling " + pooling.label() + " differs from the packed model's "
+                    + packed.label() + " pooling");
+        }
+        return ModelSource.of(model, tokenizer, packed);
     }
 
     static final class PoolingConverter implements CommandLine.ITypeConverter<Pooling> {

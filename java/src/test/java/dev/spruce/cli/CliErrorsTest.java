@@ -79,6 +79,18 @@ class CliErrorsTest {
     }
 
     @Test
+    void poolingThatContradictsThePackedFile() throws Exception {
+        Path file = dir.resolve("cls.safetensors");
+        dev.spruce.cli.pipeline.PackedModel.write(dev.spruce.model.Shared.encoder().model(),
+                dev.spruce.cli.pipeline.ModelSource.embedded().tokenizerRef(), dev.spruce.model.Pooling.CLS,
+                java.util.Map.of(), file);
+        assertOneLineError(run("eval", "-q", file.toString(), "--pooling", "mean"),
+                "spruce eval:", "--pooling mean differs from the packed model's cls pooling");
+        assertOneLineError(run("bench-model", "--packed", file.toString(), "--pooling", "mean"),
+                "--pooling mean differs from the packed model's cls pooling");
+    }
+
+    @Test
     void emptyCorpus() throws Exception {
         Path empty = dir.resolve("empty.txt");
         Files.write(empty, List.of("", "   ", ""));

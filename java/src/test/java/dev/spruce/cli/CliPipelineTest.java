@@ -41,10 +41,11 @@ class CliPipelineTest {
     void pruneInspectEval() throws Exception {
         Path file = dir.resolve("out/w.safetensors");
         String pruned = run("prune", "-q", "--method", "wanda", "--ffn", "2:4", "--attention", "4:8", "--skip", "layer.0.",
-                "--calib-sentences", "4", "-o", file.toString());
+                "--calib-sentences", "4", "--pooling", "cls", "-o", file.toString());
         assertTrue(pruned.contains("30 of 36 layers pruned"), pruned);
         assertTrue(Files.isRegularFile(file));
         String inspect = run("inspect", file.toString());
+        assertTrue(inspect.contains("cls pooling"), inspect);
         assertTrue(inspect.contains("encoder.layer.1.intermediate.dense            sparse24"), inspect);
         assertTrue(inspect.lines().anyMatch(l -> l.startsWith("encoder.layer.2.attention.self.key") && l.contains("dense")
                 && l.contains("50.0%")), "4:8 stays dense with its zeros:\n" + inspect);

@@ -167,8 +167,15 @@ public final class PackedModel {
         }
     }
 
+    /** The pooling a packed file records. */
+    public static Pooling pooling(Path file) throws ModelFormatException {
+        try (SafeTensors st = open(file)) {
+            return pooling(st.metadata());
+        }
+    }
+
     /** The pooling a file records; files written before pooling was recorded used mean pooling. */
-    static Pooling pooling(Map<String, String> meta) throws ModelFormatException {
+    public static Pooling pooling(Map<String, String> meta) throws ModelFormatException {
         String p = meta.get(POOLING_KEY);
         if (p == null) {
             return Pooling.MEAN;
