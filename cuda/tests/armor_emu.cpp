@@ -14,19 +14,15 @@
 #include <thread>
 #include <vector>
 
+#include "emu_util.h"
 #include "armor_blockdiag.cuh"
 
 using namespace spruce::armor;
 
 namespace {
 
-uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-float next_unit() {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (float)(rng_state % 2001) / 1000.f - 1.f;
-}
+spruce_emu_util::Rng rng(0x9E3779B97F4A7C15ull);
+float next_unit() { return rng.unit(); }
 
 size_t elem_bytes(int dtype) { return dtype == kF32 ? 4 : 2; }
 

@@ -14,26 +14,17 @@
 #include <thread>
 #include <vector>
 
+#include "emu_util.h"
 #include "sp24_gemm.cuh"
 
 using namespace spruce::sp24;
+using spruce_emu_util::Rng;
+using spruce_emu_util::bf16_bits;
 
 namespace {
 
-uint64_t rng_state = 88172645463325252ull;
-uint64_t next_rand() {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-uint16_t bf16_bits(float f) {  // round to nearest even
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    u += 0x7FFF + ((u >> 16) & 1);
-    return (uint16_t)(u >> 16);
-}
+Rng rng(88172645463325252ull);
+uint64_t next_rand() { return rng.next(); }
 
 const int kCodes[6] = {0x4, 0x8, 0x9, 0xC, 0xD, 0xE};
 
