@@ -32,8 +32,13 @@ public final class Backends {
         }
     }
 
-    private static final class Holder {
+    // Separate holders: CPU-only use must not load the CUDA native library (JavaCPP's System.load, with its
+    // native-access warning and its start-up time) just because it asked for the Vector backend.
+    private static final class VectorHolder {
         static final Probe VECTOR = probeVector(0, Parallel.defaultThreadCount(), false);
+    }
+
+    private static final class CudaHolder {
         static final Probe CUDA = probeCuda();
     }
 
@@ -44,20 +49,20 @@ public final class Backends {
 
     /** The Vector API backend at the preferred width, or why it is unavailable. */
     public static Probe vectorProbe() {
-        return Holder.VECTOR;
+        return VectorHolder.VECTOR;
     }
 
     /** The CUDA backend, or why it is unavailable (no library, no driver, no device). Never throws. */
     public static Probe cudaProbe() {
-        return Holder.CUDA;
+        return CudaHolder.CUDA;
     }
 
     public static Optional<Backend> vector() {
-        return Optional.ofNullable(Holder.VECTOR.backend());
+        return Optional.ofNullable(VectorHolder.VECTOR.backend());
     }
 
     public static Optional<Backend> cuda() {
-        return Optional.ofNullable(Holder.CUDA.backend());
+        return Optional.ofNullable(CudaHolder.CUDA.backend());
     }
 
     /**
@@ -88,12 +93,12 @@ public final class Backends {
     private static Probe probeVector(int bits, int threads, boolean quiet) {
         Optional<Module> mod = ModuleLayer.boot().findModule("jdk.incubator.vector");
         if (mod.isEmpty()) {
-            return log(new Probe(null, "module jdk.incubator.vector is not in the boot layer "
+            return warn(new Probe(null, "module jdk.incubator.vector is not in the boot layer "
                     + "(start the JVM with --add-modules jdk.incubator.vector)"), quiet);
         }
         Backends.class.getModule().addReads(mod.get());
         if (!quiet && !c2Enabled()) {
-            return log(new Probe(null, "the C2 compiler is off, so Vector API code would run interpreted"), false);
+            return warn(new Probe(null, "the C2 compiler is off, so Vector API code would run interpreted"), false);
         }
         try {
             Class<?> cls = MethodHandles.lookup().findClass(VECTOR_CLASS);
@@ -128,6 +133,17 @@ public final class Backends {
         } catch (Throwable t) {
             return log(new Probe(null, "CUDA backend failed to load: " + t), false);
         }
+    }
+
+    /**
+     * Like Lucene's provider: a missing Vector backend is worth one warning, since every kernel then runs on the
+     * scalar reference, correct but about ten times slower (MiniLM: 10 instead of 110 sentences/s here).
+     */
+    private static Probe warn(Probe p, boolean quiet) {
+        if (!quiet) {
+            LOG.warning(() -> "Spruce runs its kernels on the scalar reference (about 10x slower): " + p.reason());
+        }
+        return p;
     }
 
     private static Probe log(Probe p, boolean quiet) {
