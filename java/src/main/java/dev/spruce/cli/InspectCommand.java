@@ -29,7 +29,8 @@ public final class InspectCommand implements Callable<Integer> {
             o.printf("%s: %s, %s layers, hidden %s, intermediate %s, vocab %s, %s pooling; tokenizer %s%n", file,
                     meta.getOrDefault("plan", "?"), meta.get("layers"), meta.get("hidden_size"),
                     meta.get("intermediate_size"), meta.get("vocab_size"), PackedModel.pooling(meta).label(),
-                    meta.get(PackedModel.TOKENIZER_KEY));
+                    (st.contains(PackedModel.TOKENIZER_TENSOR) ? "embedded, from " : "")
+                            + meta.get(PackedModel.TOKENIZER_KEY));
             o.printf(Locale.ROOT, "%-45s %-9s %11s %8s %12s %12s%n", "layer", "layout", "shape", "zeros", "bytes", "dense bytes");
             Map<String, String> layouts = new TreeMap<>();
             for (Map.Entry<String, String> e : meta.entrySet()) {

@@ -87,6 +87,20 @@ public record ModelSource(Path onnx, String tokenizerRef, Pooling pooling) {
         }
     }
 
+    /** The bytes of the tokenizer file a reference names ({@code classpath:NAME} or a path). */
+    public static byte[] tokenizerBytes(String ref) throws IOException {
+        if (ref.startsWith(CLASSPATH)) {
+            String name = ref.substring(CLASSPATH.length());
+            try (var in = ModelSource.class.getClassLoader().getResourceAsStream(name)) {
+                if (in == null) {
+                    throw new NoSuchFileException("class-path resource " + name);
+                }
+                return in.readAllBytes();
+            }
+        }
+        return Files.readAllBytes(Path.of(ref));
+    }
+
     /** Resolves a tokenizer reference ({@code classpath:NAME} or a path). */
     public static WordPieceTokenizer tokenizer(String ref) throws ModelFormatException {
         if (ref.startsWith(CLASSPATH)) {

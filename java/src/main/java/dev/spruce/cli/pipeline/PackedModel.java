@@ -12,16 +12,18 @@ import dev.spruce.model.BertConfig;
 import dev.spruce.model.BertModel;
 import dev.spruce.model.DenseLinear;
 import dev.spruce.model.LayerNorm;
-import dev.spruce.model.Pooling;
 import dev.spruce.model.Linear;
 import dev.spruce.model.ModelFormatException;
+import dev.spruce.model.Pooling;
 import dev.spruce.model.SentenceEncoder;
+import dev.spruce.model.tokenizer.WordPieceTokenizer;
 import dev.spruce.model.ArmorLinear;
 import dev.spruce.model.BlockSparseLinear;
 import dev.spruce.model.Sparse24Linear;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,6 +53,8 @@ public final class PackedModel {
     public static final String VERSION = "1";
     public static final String TOKENIZER_KEY = "tokenizer";
     public static final String POOLING_KEY = "pooling";
+    /** The tokenizer.json bytes, embedded as a U8 tensor. */
+    public static final String TOKENIZER_TENSOR = "tokenizer.json";
     static final List<String> ROLES = List.of("query", "key", "value", "attention_output", "intermediate", "output");
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -106,6 +110,9 @@ public final class PackedModel {
             putNorm(w, meta, "layer." + i + ".attention_norm", layer.attentionNorm());
             putNorm(w, meta, "layer." + i + ".output_norm", layer.outputNorm());
         }
+        // The tokenizer travels inside the file, so a packed model still loads after it is copied elsewhere.
+        byte[] tok = ModelSource.tokenizerBytes(tokenizerRef);
+        w.put(TOKENIZER_TENSOR, TensorDType.U8, new long[] {tok.length}, tok);
         Path abs = file.toAbsolutePath();
         if (abs.getParent() != null) {
             Files.createDirectories(abs.getParent());
@@ -158,13 +165,25 @@ public final class PackedModel {
         try (SafeTensors st = open(file)) {
             BertModel model = model(st, file);
             try {
-                return new SentenceEncoder(ModelSource.tokenizer(st.metadata().get(TOKENIZER_KEY)), model,
-                        pooling(st.metadata()));
+                return new SentenceEncoder(tokenizer(st, file), model, pooling(st.metadata()));
             } catch (ModelFormatException | RuntimeException e) {
                 model.close();
                 throw e;
             }
         }
+    }
+
+    /** The file's embedded tokenizer; files written before it was embedded name it by reference instead. */
+    static WordPieceTokenizer tokenizer(SafeTensors st, Path file) throws ModelFormatException {
+        if (!st.contains(TOKENIZER_TENSOR)) {
+            return ModelSource.tokenizer(st.metadata().get(TOKENIZER_KEY));
+        }
+        SafeTensors.Tensor t = st.tensor(TOKENIZER_TENSOR);
+        if (t.dtype() != TensorDType.U8 || t.shape().length != 1) {
+            throw new ModelFormatException(file + ": tensor " + TOKENIZER_TENSOR + " is not a U8 byte string");
+        }
+        byte[] json = t.data().toArray(ValueLayout.JAVA_BYTE);
+        return WordPieceTokenizer.load(new ByteArrayInputStream(json), file + " (embedded tokenizer)");
     }
 
     /** The pooling a packed file records. */

@@ -112,6 +112,24 @@ class PackedModelTest {
     }
 
     @Test
+    void tokenizerTravelsInsideTheFile() throws Exception {
+        SentenceEncoder dense = Shared.encoder();
+        Path tok = dir.resolve("moved-away-tokenizer.json");
+        Files.write(tok, ModelSource.tokenizerBytes(ModelSource.embedded().tokenizerRef()));
+        Path file = dir.resolve("self-contained.safetensors");
+        PackedModel.write(dense.model(), tok.toString(), Pooling.MEAN, Map.of(), file);
+        Files.delete(tok);
+        List<String> s = List.of("The tokenizer file is gone.", "Still loads.");
+        try (SentenceEncoder loaded = PackedModel.load(file)) {
+            float[][] want = dense.embed(s);
+            float[][] got = loaded.embed(s);
+            for (int i = 0; i < s.size(); i++) {
+                assertArrayEquals(bits(want[i]), bits(got[i]), s.get(i));
+            }
+        }
+    }
+
+    @Test
     void tinyModelRoundTripsAndTruncatedOrForeignFilesAreNamed() throws Exception {
         Path file = dir.resolve("tiny.safetensors");
         try (var m = TinyBert.create(8, 2, 16, 2, 7)) {
