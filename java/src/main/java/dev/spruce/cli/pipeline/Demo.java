@@ -49,9 +49,12 @@ public final class Demo {
         }
     }
 
-    /** Everything the table and the report show. */
+    /**
+     * Everything the table and the report show. {@code ortFidelity} compares ONNX Runtime's embeddings with dense
+     * Java's on the evaluation split (how closely the Java forward reproduces the ONNX model); null when not timed.
+     */
     public record Result(String model, String machine, Settings settings, List<Row> rows, Map<Integer, Double> denseJava,
-                         Map<Integer, Double> ort, double seconds) {
+                         Map<Integer, Double> ort, Fidelity ortFidelity, double seconds) {
     }
 
     private Demo() {
@@ -78,6 +81,7 @@ public final class Demo {
         Map<Integer, Double> ortSpeed = new LinkedHashMap<>();
         Map<String, SentenceEncoder> byLayout = new LinkedHashMap<>();   // one pruned model per layout, for timing
         Map<String, Map<Integer, Double>> layoutSpeed = new LinkedHashMap<>();
+        Fidelity ortFidelity = null;
         try (SentenceEncoder dense = source.load()) {
             Map<String, LayerStats> stats = ModelPruner.calibrate(dense, s.calibration(), s.batch(), progress);
             float[][] ref = embed(dense, s.evaluation(), s.batch());
@@ -98,7 +102,7 @@ public final class Demo {
                 pending.add(measure("lpvit blocks", bp.label(), null, out, dense, ref, s, byLayout, log));
             }
             if (s.seconds() > 0) {
-                time(source, dense, byLayout, s, denseSpeed, ortSpeed, layoutSpeed, threads, log);
+                ortFidelity = time(source, dense, ref, byLayout, s, denseSpeed, ortSpeed, layoutSpeed, threads, log);
             }
             for (Row r : pending) {
                 rows.add(r.withSpeed(layoutSpeed.getOrDefault(r.layout(), Map.of())));
@@ -106,7 +110,8 @@ public final class Demo {
         } finally {
             byLayout.values().forEach(SentenceEncoder::close);
         }
-        return new Result(source.label(), machine, s, rows, denseSpeed, ortSpeed, (System.nanoTime() - t0) / 1e9);
+        return new Result(source.label(), machine, s, rows, denseSpeed, ortSpeed, ortFidelity,
+                (System.nanoTime() - t0) / 1e9);
     }
 
     /** Fidelity of one pruned model; keeps it for timing when its layout is new, else closes it. */
@@ -129,14 +134,21 @@ public final class Demo {
     /**
      * Times every engine on the same batches, interleaved: per batch size, two rounds over dense Java, ONNX
      * Runtime and each sparse layout, keeping each engine's better round. A busy machine then slows all
-     * engines alike instead of whichever happened to run during a spike.
+     * engines alike instead of whichever happened to run during a spike. Returns ONNX Runtime's embeddings of the
+     * evaluation split compared with dense Java's ({@code ref}).
      */
-    private static void time(ModelSource source, SentenceEncoder dense, Map<String, SentenceEncoder> byLayout, Settings s,
-                             Map<Integer, Double> denseSpeed, Map<Integer, Double> ortSpeed,
-                             Map<String, Map<Integer, Double>> layoutSpeed, int threads, java.io.PrintStream log)
-            throws Exception {
+    private static Fidelity time(ModelSource source, SentenceEncoder dense, float[][] ref,
+                                 Map<String, SentenceEncoder> byLayout, Settings s, Map<Integer, Double> denseSpeed,
+                                 Map<Integer, Double> ortSpeed, Map<String, Map<Integer, Double>> layoutSpeed,
+                                 int threads, java.io.PrintStream log) throws Exception {
         Throughput timing = new Throughput(s.evaluation(), s.warmupSeconds() / 2, s.seconds() / 2);
         try (OrtSentenceEncoder ort = new OrtSentenceEncoder(source.onnxBytes(), dense.tokenizer(), threads, dense.pooling())) {
+            List<String> eval = s.evaluation();
+            float[][] byOrt = new float[eval.size()][];
+            for (int i = 0; i < eval.size(); i += s.batch()) {
+                float[][] e = ort.embed(dense.tokenizer().batch(eval.subList(i, Math.min(eval.size(), i + s.batch()))));
+                System.arraycopy(e, 0, byOrt, i, e.length);
+            }
             for (int b : s.speedBatches()) {
                 log.printf("timing dense Java, ONNX Runtime and %d sparse layout(s) at batch %d ...%n", byLayout.size(), b);
                 for (int round = 0; round < 2; round++) {
@@ -148,6 +160,7 @@ public final class Demo {
                     }
                 }
             }
+            return Fidelity.compare(ref, byOrt);
         }
     }
 

@@ -29,8 +29,8 @@ public final class DemoTable {
         List<List<String>> out = new ArrayList<>();
         int layers = r.rows().isEmpty() ? 0 : r.rows().get(0).layers();
         if (!r.denseJava().isEmpty()) {
-            out.add(reference("dense Java", layers, r.denseJava(), r));
-            out.add(reference("ONNX Runtime", layers, r.ort(), r));
+            out.add(reference("dense Java", layers, r.denseJava(), null, r));
+            out.add(reference("ONNX Runtime", layers, r.ort(), r.ortFidelity(), r));
         }
         for (Demo.Row row : r.rows()) {
             List<String> c = new ArrayList<>();
@@ -48,8 +48,16 @@ public final class DemoTable {
         return out;
     }
 
-    private static List<String> reference(String name, int layers, Map<Integer, Double> speed, Demo.Result r) {
-        List<String> c = new ArrayList<>(List.of(name, "dense", "0/" + layers, "0", "1", "1", "1", "1"));
+    /** A dense engine's row; its fidelity columns are 1 for dense Java itself, measured for ONNX Runtime. */
+    private static List<String> reference(String name, int layers, Map<Integer, Double> speed, Fidelity fid,
+                                          Demo.Result r) {
+        List<String> c = new ArrayList<>(List.of(name, "dense", "0/" + layers, "0"));
+        if (fid == null) {
+            c.addAll(List.of("1", "1", "1", "1"));
+        } else {
+            c.addAll(List.of(f(fid.meanCosine(), 5), f(fid.worstCosine(), 5), f(fid.spearman(), 4),
+                    f(fid.topKOverlap(), 3)));
+        }
         speeds(c, speed, r);
         return c;
     }

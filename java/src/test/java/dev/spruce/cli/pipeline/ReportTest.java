@@ -24,7 +24,7 @@ class ReportTest {
         Demo.Row all = new Demo.Row(p.methodName(), "2:4", p, "36 sparse24", 36, 36, 0.03, f, Map.of(1, 50.0, 32, 150.0));
         Demo.Row attn = new Demo.Row(p.methodName(), "2:4, attention dense", p.attentionDense(), "24 dense + 12 sparse24", 12, 36, 0.01, f, Map.of(1, 45.0, 32, 120.0));
         return new Demo.Result("m<1>", "2 CPU(s)", s, List.of(all, attn), Map.of(1, 40.0, 32, 100.0),
-                Map.of(1, 20.0, 32, 125.0), 12);
+                Map.of(1, 20.0, 32, 125.0), new Fidelity(2, 0.999999, 0.999998, 1.0, 1.0, 1), 12);
     }
 
     @Test
@@ -38,6 +38,10 @@ class ReportTest {
         assertEquals("1.20x", sparse.get(h.indexOf("vs ORT b32")));
         assertEquals("2.50x", sparse.get(h.indexOf("vs ORT b1")));
         assertEquals("2:4, attention dense", rows.get(3).get(1));
+        // dense Java is the reference (1); ONNX Runtime's agreement with it is measured
+        assertEquals("1", rows.get(0).get(h.indexOf("cos mean")));
+        assertEquals("1.00000", rows.get(1).get(h.indexOf("cos mean")));
+        assertEquals("1.00000", rows.get(1).get(h.indexOf("cos worst")));
         assertTrue(DemoTable.text(result()).lines().count() == 6);
     }
 
