@@ -130,6 +130,36 @@ class PackedModelTest {
     }
 
     @Test
+    void filesFromBeforeTheEmbeddedTokenizerAndPoolingStillLoad() throws Exception {
+        SentenceEncoder dense = Shared.encoder();
+        Path now = dir.resolve("now.safetensors");
+        Path old = dir.resolve("old.safetensors");
+        PackedModel.write(dense.model(), ModelSource.embedded().tokenizerRef(), Pooling.MEAN, Map.of(), now);
+        // The same file as the previous format wrote it: no tokenizer tensor, no pooling entry.
+        try (var st = dev.spruce.layout.io.SafeTensorsReader.read(now)) {
+            var w = new dev.spruce.layout.io.SafeTensorsWriter();
+            for (String name : st.names()) {
+                if (!name.equals(PackedModel.TOKENIZER_TENSOR)) {
+                    var t = st.tensor(name);
+                    w.put(name, t.dtype(), t.shape(), t.data());
+                }
+            }
+            var meta = new java.util.LinkedHashMap<>(st.metadata());
+            meta.remove(PackedModel.POOLING_KEY);
+            w.metadata(meta).write(old);
+        }
+        List<String> s = List.of("An older file.", "Same embeddings.");
+        try (SentenceEncoder a = PackedModel.load(now); SentenceEncoder b = PackedModel.load(old)) {
+            assertEquals(Pooling.MEAN, b.pooling());
+            float[][] x = a.embed(s);
+            float[][] y = b.embed(s);
+            for (int i = 0; i < s.size(); i++) {
+                assertArrayEquals(bits(x[i]), bits(y[i]), s.get(i));
+            }
+        }
+    }
+
+    @Test
     void tinyModelRoundTripsAndTruncatedOrForeignFilesAreNamed() throws Exception {
         Path file = dir.resolve("tiny.safetensors");
         try (var m = TinyBert.create(8, 2, 16, 2, 7)) {
