@@ -25,7 +25,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Run the JMH kernel benchmarks (a short subset by default) and print time, GFLOP/s, GB/s "
-                + "and the ratios to OpenBLAS and to the dense Vector kernel.",
+                + "and the ratios to OpenBLAS and to the dense Vector kernel; then time the embedded MiniLM end to "
+                + "end: dense Java, 2:4 Java (magnitude) and ONNX Runtime at batch 1 and 32, as 'spruce bench-model' "
+                + "does (--kernels-only skips that).",
                 "OpenBLAS runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment by default, "
                 + "so it picks its own kernel for this CPU; --openblas-env=machine keeps them."})
 public final class BenchCommand implements Callable<Integer> {
@@ -69,10 +71,20 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--from", description = "Do not run anything: print the table of an existing JMH JSON file.")
     Path from;
 
+    @Option(names = "--kernels-only", description = "Only the kernel benchmarks, not the end-to-end MiniLM table.")
+    boolean kernelsOnly;
+
+    @Option(names = "--e2e-seconds", paramLabel = "S", defaultValue = "3",
+            description = "Timed seconds per end-to-end measurement (default: ${DEFAULT-VALUE}).")
+    double e2eSeconds;
+
     @Override
     public Integer call() throws Exception {
         if (quick && full) {
             throw new IllegalArgumentException("--quick and --full exclude each other");
+        }
+        if (!(e2eSeconds > 0)) {
+            throw new IllegalArgumentException("--e2e-seconds must be > 0, got " + e2eSeconds);
         }
         if (from != null) {
             System.out.print(BenchTable.format(BenchTable.rows(Files.readString(from))));
@@ -127,7 +139,12 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.println();
         System.out.print(BenchTable.format(BenchTable.rows(Files.readString(result))));
         System.out.println("\nresults: " + result + "  (log: " + log + ")");
-        return 0;
+        if (kernelsOnly) {
+            return 0;
+        }
+        System.out.println("\nend to end: the embedded all-MiniLM-L6-v2, dense and pruned 2:4 by magnitude "
+                + "(spruce bench-model --method magnitude):");
+        return Main.commandLine().execute("bench-model", "--method", "magnitude", "--seconds", Double.toString(e2eSeconds));
     }
 
     List<String> command(Path benchJar, Path result) {

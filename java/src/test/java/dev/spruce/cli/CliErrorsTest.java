@@ -54,6 +54,8 @@ class CliErrorsTest {
         assertOneLineError(run("prune", "--bogus"), "spruce prune:", "--bogus");
         assertOneLineError(run("eval", "--calib-sentences", "0"), "--calib-sentences must be >= 1");
         assertOneLineError(run("eval", "-q", "--pooling", "max"), "spruce eval:", "unknown pooling 'max'");
+        assertOneLineError(run("bench", "--e2e-seconds", "0"), "spruce bench:", "--e2e-seconds must be > 0");
+        assertOneLineError(run("bench", "--jar", "/nonexistent/benchmarks.jar"), "no benchmarks jar at");
     }
 
     @Test
