@@ -15,8 +15,8 @@ import java.nio.file.Path;
 
 /**
  * Where a dense model comes from: the embedded all-MiniLM-L6-v2 (default) or an ONNX file, plus its
- * tokenizer and pooling. The tokenizer is kept as a reference string ({@code classpath:NAME} or a file path)
- * so a packed model file can name it instead of copying it.
+ * tokenizer and pooling. The tokenizer is kept as a reference string ({@code classpath:NAME} or a file path),
+ * which a packed model file records next to its own copy of the tokenizer's bytes.
  */
 public record ModelSource(Path onnx, String tokenizerRef, Pooling pooling) {
     public static final String CLASSPATH = "classpath:";
