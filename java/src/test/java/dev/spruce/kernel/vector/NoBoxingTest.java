@@ -1,0 +1,151 @@
+package dev.spruce.kernel.vector;
+
+import dev.spruce.kernel.Backend;
+import dev.spruce.kernel.Backends;
+import dev.spruce.layout.ArmorLayout;
+import dev.spruce.layout.BlockDiagonal;
+import dev.spruce.layout.BlockSparse;
+import dev.spruce.layout.Sparse24;
+import dev.spruce.tensor.DType;
+import dev.spruce.tensor.Matrix;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Every Vector API kernel, once C2 has compiled it, must not allocate: when a kernel's loop grows past what C2
+ * inlines (its parse-time node cutoff, see the README's design notes) the vectors fall back to heap objects, the
+ * results stay right and the kernel runs 5-40x slower, which no correctness test notices. Boxing allocates about
+ * 80 bytes per vector operation, megabytes per call here, while a compiled kernel allocates only its small
+ * per-call buffers. The check measures bytes, not time: it calls the kernel until C2 has compiled it (allocation
+ * drops) and fails only if that never happens within the time limit.
+ */
+class NoBoxingTest {
+    /** Per-call allocation a compiled kernel stays under (scratch rows, task objects); boxing is 100x more. */
+    private static final long LIMIT_BYTES = 64 * 1024;
+    private static final long PATIENCE_NANOS = 30_000_000_000L;
+    private static Backend vb;
+
+    @BeforeAll
+    static void backend() {
+        // One thread: all work on the calling thread, whose allocation the JVM counts.
+        vb = Backends.vector(0, 1).backend();
+        assumeTrue(vb != null, "Vector API backend not available: " + Backends.vector(0, 1).reason());
+    }
+
+    private static float[] random(int n, long seed) {
+        Random r = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return a;
+    }
+
+    /** Runs {@code call} until one call allocates under the limit, or fails after {@link #PATIENCE_NANOS}. */
+    private static void assertCompiledWithoutBoxing(String kernel, Runnable call) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled(),
+                "this JVM does not count allocated bytes per thread");
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        long best = Long.MAX_VALUE;
+        while (System.nanoTime() < deadline) {
+            for (int i = 0; i < 20; i++) {
+                call.run();
+            }
+            long before = mx.getCurrentThreadAllocatedBytes();
+            call.run();
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            best = Math.min(best, bytes);
+            if (bytes < LIMIT_BYTES) {
+                return;
+            }
+        }
+        fail(kernel + " still allocates " + best + " bytes per call after " + PATIENCE_NANOS / 1_000_000_000L
+                + " s of calls: C2 boxed its vectors (the loop is past C2's inlining limit)");
+    }
+
+    @Test
+    void denseGemvAndGemm() {
+        int m = 192;
+        int k = 384;
+        for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            try (Matrix w = Matrix.of(random(m * k, 1), m, k, dt);
+                 Matrix x1 = Matrix.of(random(k, 2), 1, k); Matrix y1 = Matrix.allocate(1, m, DType.F32);
+                 Matrix x = Matrix.of(random(25 * k, 3), 25, k); Matrix y = Matrix.allocate(25, m, DType.F32)) {
+                assertCompiledWithoutBoxing("dense GEMV " + dt, () -> vb.gemv(w, x1, y1));
+                assertCompiledWithoutBoxing("dense GEMM " + dt + " (6x2 and 6x1 tiles)", () -> vb.gemm(w, x, y));
+            }
+        }
+    }
+
+    @Test
+    void twoFourGemvSmallBatchAndRowKernel() {
+        int m = 192;
+        int k = 384;
+        for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            try (Matrix w = Matrix.of(random(m * k, 4), m, k); Matrix w24 = prune24(w); Sparse24 s = Sparse24.pack(w24, dt);
+                 Matrix x1 = Matrix.of(random(k, 5), 1, k); Matrix y1 = Matrix.allocate(1, m, DType.F32);
+                 Matrix x = Matrix.of(random(9 * k, 6), 9, k); Matrix y = Matrix.allocate(9, m, DType.F32)) {
+                assertCompiledWithoutBoxing("2:4 GEMV " + dt, () -> vb.spmv24(s, x1, y1));
+                // 9 tokens: the row kernel's 6-, 2- and 1-token bodies
+                assertCompiledWithoutBoxing("2:4 row kernel " + dt, () -> vb.spmm24(s, x, y));
+            }
+        }
+    }
+
+    @Test
+    void blockSparseArmorAndAttention() {
+        int m = 128;
+        int k = 128;
+        boolean[] keep = new boolean[(m / 32) * (k / 32)];
+        for (int i = 0; i < keep.length; i += 2) {
+            keep[i] = true;
+        }
+        float[] blocksA = random(m * 16, 7);
+        float[] blocksB = random(k * 16, 8);
+        try (Matrix w = Matrix.of(random(m * k, 9), m, k); BlockSparse bs = BlockSparse.fromDense(w, 32, 32, keep, DType.F32);
+             Matrix w24 = prune24(w); Sparse24 core = Sparse24.pack(w24, DType.F32);
+             ArmorLayout armor = ArmorLayout.of(BlockDiagonal.of(m, 16, blocksA), core, BlockDiagonal.of(k, 16, blocksB),
+                     random(m, 10));
+             Matrix x1 = Matrix.of(random(k, 11), 1, k); Matrix y1 = Matrix.allocate(1, m, DType.F32);
+             Matrix x = Matrix.of(random(20 * k, 12), 20, k); Matrix y = Matrix.allocate(20, m, DType.F32)) {
+            assertCompiledWithoutBoxing("block-sparse GEMV", () -> vb.blockSpmm(bs, x1, y1));
+            assertCompiledWithoutBoxing("block-sparse GEMM", () -> vb.blockSpmm(bs, x, y));
+            assertCompiledWithoutBoxing("ARMOR, 1 token", () -> vb.armor(armor, x1, y1));
+            assertCompiledWithoutBoxing("ARMOR, 20 tokens", () -> vb.armor(armor, x, y));
+        }
+        int tokens = 25;
+        int heads = 6;
+        int headDim = 64;
+        int width = heads * headDim;
+        float[] q = random(tokens * width, 13);
+        float[] kk = random(tokens * width, 14);
+        float[] v = random(tokens * width, 15);
+        float[] ctx = new float[tokens * width];
+        int[] offsets = {0, 10, tokens};
+        assertCompiledWithoutBoxing("self-attention", () -> vb.attention(q, kk, v, ctx, offsets, heads, headDim, 8f));
+    }
+
+    /** The two largest magnitudes of every group of 4 kept, the rest zeroed (a legal 2:4 matrix). */
+    private static Matrix prune24(Matrix w) {
+        float[] a = w.toFloatArray();
+        for (int g = 0; g < a.length; g += 4) {
+            for (int drop = 0; drop < 2; drop++) {
+                int min = -1;
+                for (int j = g; j < g + 4; j++) {
+                    if (a[j] != 0f && (min < 0 || Math.abs(a[j]) < Math.abs(a[min]))) {
+                        min = j;
+                    }
+                }
+                a[min] = 0f;
+            }
+        }
+        return Matrix.of(a, w.rows(), w.cols());
+    }
+}
