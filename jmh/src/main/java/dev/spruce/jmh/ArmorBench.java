@@ -103,21 +103,11 @@ public class ArmorBench {
 
     @Benchmark
     public Matrix dense() {
-        if (batch == 1) {
-            vector.gemv(dense, x, y);
-        } else {
-            vector.gemm(dense, x, y);
-        }
-        return y;
+        return KernelBench.dense(vector, dense, x, y);
     }
 
     @Benchmark
     public Matrix sparse24() {
-        if (batch == 1) {
-            vector.spmv24(core, x, y);
-        } else {
-            vector.spmm24(core, x, y);
-        }
-        return y;
+        return KernelBench.sparse24(vector, core, x, y);
     }
 }

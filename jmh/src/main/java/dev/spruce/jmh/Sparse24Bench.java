@@ -6,20 +6,13 @@ import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * 2:4 sparse y = S x (batch 1, spmv24) and Y = S X (batch > 1, spmm24) through the public Backend API. Same
@@ -28,43 +21,21 @@ import java.util.concurrent.TimeUnit;
  * The weights are a random dense matrix pruned to 2:4 by magnitude (the two largest of every group of 4).
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"},
-        jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
-public class Sparse24Bench {
-    @Param({"4096x4096", "11008x4096", "4096x11008", "2304x768", "768x768", "3072x768", "768x3072",
-            "384x384", "1536x384", "384x1536"})
-    public String shape;
-
-    @Param({"1", "8", "32", "128", "512", "2048"})
-    public int batch;
-
-    @Param({"1", "2"})
-    public int threads;
-
+public class Sparse24Bench extends KernelBench {
     @Param({"F32", "BF16"})
     public String dtype;
 
     private Sparse24 s;
-    private Matrix x;
-    private Matrix y;
     private Backend vector;
     private Backend scalar;
 
     @Setup(Level.Trial)
     public void setup() {
-        int[] mk = Shapes.parse(shape);
-        int m = mk[0];
-        int k = mk[1];
+        allocateActivations();
         DType dt = DType.parse(dtype);
         try (Matrix w = Matrix.of(magnitude24(m, k, 42), m, k, dt)) {
             s = Sparse24.pack(w, dt);
         }
-        x = Shapes.random(batch, k, DType.F32, 7);
-        y = Matrix.allocate(batch, m, DType.F32);
         vector = Shapes.vectorBackend(threads);
         scalar = new ScalarBackend(threads);
     }
@@ -89,28 +60,17 @@ public class Sparse24Bench {
     @TearDown(Level.Trial)
     public void tearDown() {
         s.close();
-        x.close();
-        y.close();
+        closeActivations();
     }
 
     @Benchmark
     public Matrix vector() {
-        if (batch == 1) {
-            vector.spmv24(s, x, y);
-        } else {
-            vector.spmm24(s, x, y);
-        }
-        return y;
+        return sparse24(vector, s, x, y);
     }
 
     /** The scalar reference; slow on big shapes, so {@code spruce bench} leaves it out unless asked. */
     @Benchmark
     public Matrix scalar() {
-        if (batch == 1) {
-            scalar.spmv24(s, x, y);
-        } else {
-            scalar.spmm24(s, x, y);
-        }
-        return y;
+        return sparse24(scalar, s, x, y);
     }
 }
