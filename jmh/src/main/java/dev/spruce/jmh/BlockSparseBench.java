@@ -6,21 +6,14 @@ import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 import org.bytedeco.javacpp.FloatPointer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Block-sparse Y = S X (Backend.blockSpmm, batch 1 included) against its two baselines in the same run: the dense
@@ -34,13 +27,7 @@ import java.util.concurrent.TimeUnit;
  * proj 768x768). Quick look at the issue's target:
  * {@code -p shape=4096x4096 -p batch=32 -p block=32 -p threads=2 -p dtype=F32}.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"},
-        jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
-public class BlockSparseBench {
+public class BlockSparseBench extends JmhSettings {
 
     /** Shape, batch and threads: the activations and the output, shared by every benchmark here. */
     @State(Scope.Benchmark)

@@ -4,32 +4,17 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.layout.Sparse24;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
- * What the per-shape kernel benchmarks share: the JMH run settings (every fork gets the Vector API and
- * native-access flags and a fixed heap), the params {@code spruce bench} lines rows up by ({@code shape} =
- * "MxK", {@code batch} = tokens N, {@code threads}), and the activations X (N x K) and output Y (N x M).
- * Subclasses add their weights (and a {@code dtype} param where the kernel takes one).
+ * What the per-shape kernel benchmarks share besides the run settings: the params {@code spruce bench} lines rows
+ * up by ({@code shape} = "MxK", {@code batch} = tokens N, {@code threads}) and the activations X (N x K) and
+ * output Y (N x M). Subclasses add their weights (and a {@code dtype} param where the kernel takes one).
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsPrepend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"},
-        jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
-public abstract class KernelBench {
+public abstract class KernelBench extends JmhSettings {
     @Param({"4096x4096", "11008x4096", "4096x11008", "2304x768", "768x768", "3072x768", "768x3072",
             "384x384", "1536x384", "384x1536"})
     public String shape;

@@ -6,6 +6,7 @@ import dev.spruce.layout.ArmorLayout;
 import dev.spruce.layout.BlockDiagonal;
 import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
+import dev.spruce.layout.Sparse24Fixtures;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
 import java.util.Random;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -89,7 +91,7 @@ class NoBoxingTest {
         int m = 192;
         int k = 384;
         for (DType dt : new DType[] {DType.F32, DType.BF16}) {
-            try (Matrix w = Matrix.of(random(m * k, 4), m, k); Matrix w24 = prune24(w); Sparse24 s = Sparse24.pack(w24, dt);
+            try (Sparse24 s = Sparse24Fixtures.randomLayout(new SplittableRandom(4), m, k, dt);
                  Matrix x1 = Matrix.of(random(k, 5), 1, k); Matrix y1 = Matrix.allocate(1, m, DType.F32);
                  Matrix x = Matrix.of(random(9 * k, 6), 9, k); Matrix y = Matrix.allocate(9, m, DType.F32)) {
                 assertCompiledWithoutBoxing("2:4 GEMV " + dt, () -> vb.spmv24(s, x1, y1));
@@ -110,7 +112,7 @@ class NoBoxingTest {
         float[] blocksA = random(m * 16, 7);
         float[] blocksB = random(k * 16, 8);
         try (Matrix w = Matrix.of(random(m * k, 9), m, k); BlockSparse bs = BlockSparse.fromDense(w, 32, 32, keep, DType.F32);
-             Matrix w24 = prune24(w); Sparse24 core = Sparse24.pack(w24, DType.F32);
+             Sparse24 core = Sparse24Fixtures.randomLayout(new SplittableRandom(9), m, k, DType.F32);
              ArmorLayout armor = ArmorLayout.of(BlockDiagonal.of(m, 16, blocksA), core, BlockDiagonal.of(k, 16, blocksB),
                      random(m, 10));
              Matrix x1 = Matrix.of(random(k, 11), 1, k); Matrix y1 = Matrix.allocate(1, m, DType.F32);
@@ -130,22 +132,5 @@ class NoBoxingTest {
         float[] ctx = new float[tokens * width];
         int[] offsets = {0, 10, tokens};
         assertCompiledWithoutBoxing("self-attention", () -> vb.attention(q, kk, v, ctx, offsets, heads, headDim, 8f));
-    }
-
-    /** The two largest magnitudes of every group of 4 kept, the rest zeroed (a legal 2:4 matrix). */
-    private static Matrix prune24(Matrix w) {
-        float[] a = w.toFloatArray();
-        for (int g = 0; g < a.length; g += 4) {
-            for (int drop = 0; drop < 2; drop++) {
-                int min = -1;
-                for (int j = g; j < g + 4; j++) {
-                    if (a[j] != 0f && (min < 0 || Math.abs(a[j]) < Math.abs(a[min]))) {
-                        min = j;
-                    }
-                }
-                a[min] = 0f;
-            }
-        }
-        return Matrix.of(a, w.rows(), w.cols());
     }
 }
