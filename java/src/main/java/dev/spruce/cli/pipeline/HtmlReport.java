@@ -1,10 +1,11 @@
 package dev.spruce.cli.pipeline;
 
+import dev.spruce.layout.io.AtomicWrite;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,10 +25,10 @@ public final class HtmlReport {
     public static void write(Demo.Result r, Path file) throws IOException {
         Path abs = file.toAbsolutePath();
         Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+        Path tmp = AtomicWrite.tempBeside(abs);
         try {
             Files.writeString(tmp, html(r), StandardCharsets.UTF_8);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicWrite.replace(tmp, abs);
         } finally {
             Files.deleteIfExists(tmp);
         }
