@@ -104,13 +104,13 @@ public final class ArmorStudyCommand implements Callable<Integer> {
         try (SentenceEncoder dense = model.source().load()) {
             List<String> eval = evalOptions.evaluation();
             Map<String, LayerStats> stats = ModelPruner.calibrate(dense, corpus.calibration(), corpus.batch(), progress);
-            float[][] ref = EvalCommand.embed(dense, eval, corpus.batch());
+            float[][] ref = dense.embed(eval, corpus.batch());
             for (PrunePlan plan : plans) {
                 long t0 = System.nanoTime();
                 ModelPruner.Outcome out = ModelPruner.prune(dense.model(), stats, plan, progress);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 try (SentenceEncoder pruned = dense.with(out.model())) {
-                    Fidelity f = Fidelity.compare(ref, EvalCommand.embed(pruned, eval, corpus.batch()));
+                    Fidelity f = Fidelity.compare(ref, pruned.embed(eval, corpus.batch()));
                     String blocks = plan.method() == Method.ARMOR ? blockSizes(out, plan) : "-";
                     double overhead = plan.method() == Method.ARMOR ? overhead(out, plan) : 0;
                     Row r = new Row(plan.label(), blocks, overhead, out.meanLoss(), f, seconds);

@@ -11,7 +11,6 @@ import dev.spruce.cli.pipeline.Throughput;
 import dev.spruce.kernel.Parallel;
 import dev.spruce.model.OrtSentenceEncoder;
 import dev.spruce.model.SentenceEncoder;
-import dev.spruce.model.tokenizer.TokenBatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -105,14 +104,7 @@ public final class BenchModelCommand implements Callable<Integer> {
 
     /** Dense Java against ONNX Runtime on the same token batches (of up to 32 sentences). */
     static Fidelity agreement(SentenceEncoder java, OrtSentenceEncoder ort, List<String> sentences) throws Exception {
-        float[][] a = new float[sentences.size()][];
-        float[][] b = new float[sentences.size()][];
-        for (int i = 0; i < sentences.size(); i += 32) {
-            TokenBatch tb = java.tokenizer().batch(sentences.subList(i, Math.min(i + 32, sentences.size())));
-            System.arraycopy(java.embed(tb), 0, a, i, tb.batch());
-            System.arraycopy(ort.embed(tb), 0, b, i, tb.batch());
-        }
-        return Fidelity.compare(b, a);
+        return Fidelity.compare(ort.embed(sentences, 32), java.embed(sentences, 32));
     }
 
     private static void row(String name, int batch, double v, double dense, double ort) {

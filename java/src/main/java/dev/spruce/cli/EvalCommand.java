@@ -70,7 +70,7 @@ public final class EvalCommand implements Callable<Integer> {
                     : compare(dense, packed, stats);
             try (SentenceEncoder pruned = dense.with(outcome.model())) {
                 PruneCommand.printLayers(o, outcome);
-                Fidelity f = Fidelity.compare(embed(dense, eval, corpus.batch()), embed(pruned, eval, corpus.batch()));
+                Fidelity f = Fidelity.compare(dense.embed(eval, corpus.batch()), pruned.embed(eval, corpus.batch()));
                 o.printf(Locale.ROOT, "%s: %d of %d layers pruned, mean relative layer loss %.5f (%d calibration sentences)%n",
                         file != null ? file : blocks != null ? "lpvit " + blocks.label() : plan.label(), outcome.prunedCount(), outcome.layers().size(),
                         outcome.meanLoss(), calib.size());
@@ -101,14 +101,5 @@ public final class EvalCommand implements Callable<Integer> {
                     pl.inFeatures(), zeros, loss, 0));
         }
         return new ModelPruner.Outcome(packed.model(), rows);
-    }
-
-    static float[][] embed(SentenceEncoder enc, List<String> sentences, int batch) {
-        float[][] out = new float[sentences.size()][];
-        for (int i = 0; i < sentences.size(); i += batch) {
-            float[][] e = enc.embed(sentences.subList(i, Math.min(sentences.size(), i + batch)));
-            System.arraycopy(e, 0, out, i, e.length);
-        }
-        return out;
     }
 }

@@ -60,6 +60,16 @@ public final class OrtSentenceEncoder implements AutoCloseable {
         return embed(tokenizer.batch(sentences));
     }
 
+    /** As {@link SentenceEncoder#embed(List, int)}: {@code batch} sentences per run, the same token batches. */
+    public float[][] embed(List<String> sentences, int batch) throws OrtException {
+        float[][] out = new float[sentences.size()][];
+        for (int i = 0; i < sentences.size(); i += batch) {
+            float[][] e = embed(sentences.subList(i, Math.min(sentences.size(), i + batch)));
+            System.arraycopy(e, 0, out, i, e.length);
+        }
+        return out;
+    }
+
     /** Pooled, L2-normalised embeddings of a padded batch. */
     public float[][] embed(TokenBatch batch) throws OrtException {
         float[][][] hidden = lastHiddenState(batch);

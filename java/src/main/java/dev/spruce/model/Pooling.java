@@ -55,7 +55,7 @@ public enum Pooling {
     }
 
     /** Scales {@code e} to unit L2 norm in place (a zero vector stays zero) and returns it. */
-    static float[] normalize(float[] e) {
+    private static float[] normalize(float[] e) {
         double norm = 0;
         for (float v : e) {
             norm += (double) v * v;

@@ -55,6 +55,19 @@ public final class SentenceEncoder implements AutoCloseable {
         return model.embed(tokenizer.batch(sentences), tap, pooling);
     }
 
+    /**
+     * Embeddings of many sentences, {@code batch} at a time (one padded forward each), in order: long lists stay
+     * within the memory a batch needs.
+     */
+    public float[][] embed(List<String> sentences, int batch) {
+        float[][] out = new float[sentences.size()][];
+        for (int i = 0; i < sentences.size(); i += batch) {
+            float[][] e = embed(sentences.subList(i, Math.min(sentences.size(), i + batch)));
+            System.arraycopy(e, 0, out, i, e.length);
+        }
+        return out;
+    }
+
     /** L2-normalised embeddings of an already tokenized batch. */
     public float[][] embed(TokenBatch batch) {
         return model.embed(batch, null, pooling);

@@ -85,7 +85,7 @@ public final class BlockFidelityStudy {
         List<String> probe = calibration.subList(s.calib(), s.calib() + s.probe());
         List<String> eval = evaluation.subList(0, s.eval());
         Map<String, LayerStats> stats = ModelPruner.calibrate(dense, calib, s.batch(), Progress.none());
-        float[][] ref = Demo.embed(dense, eval, s.batch());
+        float[][] ref = dense.embed(eval, s.batch());
         log.printf(Locale.ROOT, "calibrated on %d sentences in %.1f s%n", calib.size(), secs(t0));
         double[] grid = ProxyCurves.grid(s.gridStep(), s.maxSparsity());
         List<Row> rows = new ArrayList<>();
@@ -154,7 +154,7 @@ public final class BlockFidelityStudy {
                                float[][] ref, int batch, PrintStream log) {
         BlockModelPruner.Outcome o = BlockModelPruner.prune(dense, a, sparsity, refit);
         try (var m = o.model()) {
-            Fidelity f = Fidelity.compare(ref, Demo.embed(dense.with(m), eval, batch));
+            Fidelity f = Fidelity.compare(ref, dense.with(m).embed(eval, batch));
             Row r = new Row(scope.name(), budget, label, refit, o.removedFraction(), o.meanLoss(), f);
             log.printf(Locale.ROOT, "  %-26s %.0f%% %-22s refit %-5s removed %.3f loss %.4f cosine %.4f%n", scope,
                     100 * budget, label, refit, o.removedFraction(), o.meanLoss(), f.meanCosine());

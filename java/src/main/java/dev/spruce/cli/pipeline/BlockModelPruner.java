@@ -154,7 +154,7 @@ public final class BlockModelPruner {
      */
     public static List<LayerCurve> outputCurves(Analysis a, SentenceEncoder dense, List<String> probe, int batch,
                                                 double[] grid, boolean refit, Progress progress) {
-        float[][] ref = Demo.embed(dense, probe, batch);
+        float[][] ref = dense.embed(probe, batch);
         List<LayerCurve> out = new ArrayList<>();
         try (Progress.Task t = progress.start("output curves", a.layers.size())) {
             int done = 0;
@@ -178,7 +178,7 @@ public final class BlockModelPruner {
      */
     public static List<LayerCurve> weightedProxyCurves(Analysis a, List<LayerCurve> proxy, SentenceEncoder dense,
                                                        List<String> probe, int batch, double probeSparsity, boolean refit) {
-        float[][] ref = Demo.embed(dense, probe, batch);
+        float[][] ref = dense.embed(probe, batch);
         List<LayerCurve> out = new ArrayList<>();
         for (LayerCurve c : proxy) {
             BlockLayer l = a.layers.get(c.name());
@@ -193,7 +193,7 @@ public final class BlockModelPruner {
     private static double outputError(SentenceEncoder dense, String name, BlockLayer layer, boolean[] keep, boolean refit,
                                       List<String> probe, int batch, float[][] ref) {
         try (BertModel m = dense.model().withLinears(l -> l.name().equals(name) ? pruned((DenseLinear) l, layer, keep, refit) : l)) {
-            float[][] got = Demo.embed(dense.with(m), probe, batch);
+            float[][] got = dense.with(m).embed(probe, batch);
             double sum = 0;
             for (int i = 0; i < got.length; i++) {
                 sum += 1 - Fidelity.cosine(ref[i], got[i]);

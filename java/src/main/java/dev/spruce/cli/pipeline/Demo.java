@@ -84,7 +84,7 @@ public final class Demo {
         Fidelity ortFidelity = null;
         try (SentenceEncoder dense = source.load()) {
             Map<String, LayerStats> stats = ModelPruner.calibrate(dense, s.calibration(), s.batch(), progress);
-            float[][] ref = embed(dense, s.evaluation(), s.batch());
+            float[][] ref = dense.embed(s.evaluation(), s.batch());
             List<Row> pending = new ArrayList<>();
             boolean anyMask = plans.stream().anyMatch(p -> !p.method().factorizes());
             for (int i = 0; i < plans.size() + (anyMask ? 1 : 0); i++) {
@@ -119,7 +119,7 @@ public final class Demo {
                                SentenceEncoder dense, float[][] ref, Settings s, Map<String, SentenceEncoder> byLayout,
                                java.io.PrintStream log) {
         SentenceEncoder pruned = dense.with(out.model());
-        Fidelity f = Fidelity.compare(ref, embed(pruned, s.evaluation(), s.batch()));
+        Fidelity f = Fidelity.compare(ref, pruned.embed(s.evaluation(), s.batch()));
         String layout = layout(out.model().linears());
         if (s.seconds() > 0 && !byLayout.containsKey(layout)) {
             byLayout.put(layout, pruned);
@@ -143,12 +143,7 @@ public final class Demo {
                                  int threads, java.io.PrintStream log) throws Exception {
         Throughput timing = new Throughput(s.evaluation(), s.warmupSeconds() / 2, s.seconds() / 2);
         try (OrtSentenceEncoder ort = new OrtSentenceEncoder(source.onnxBytes(), dense.tokenizer(), threads, dense.pooling())) {
-            List<String> eval = s.evaluation();
-            float[][] byOrt = new float[eval.size()][];
-            for (int i = 0; i < eval.size(); i += s.batch()) {
-                float[][] e = ort.embed(dense.tokenizer().batch(eval.subList(i, Math.min(eval.size(), i + s.batch()))));
-                System.arraycopy(e, 0, byOrt, i, e.length);
-            }
+            float[][] byOrt = ort.embed(s.evaluation(), s.batch());
             for (int b : s.speedBatches()) {
                 log.printf("timing dense Java, ONNX Runtime and %d sparse layout(s) at batch %d ...%n", byLayout.size(), b);
                 for (int round = 0; round < 2; round++) {
@@ -179,14 +174,5 @@ public final class Demo {
             return l.kind() + " bs" + (ba == bb ? String.valueOf(ba) : ba + "/" + bb);
         }
         return l.kind();
-    }
-
-    static float[][] embed(SentenceEncoder enc, List<String> sentences, int batch) {
-        float[][] out = new float[sentences.size()][];
-        for (int i = 0; i < sentences.size(); i += batch) {
-            float[][] e = enc.embed(sentences.subList(i, Math.min(sentences.size(), i + batch)));
-            System.arraycopy(e, 0, out, i, e.length);
-        }
-        return out;
     }
 }

@@ -31,11 +31,6 @@ public record ModelSource(Path onnx, String tokenizerRef, Pooling pooling) {
         return new ModelSource(null, CLASSPATH + MiniLm.TOKENIZER_RESOURCE, Pooling.MEAN);
     }
 
-    /** As {@link #of(Path, Path, Pooling)} with mean pooling. */
-    public static ModelSource of(Path onnx, Path tokenizer) {
-        return of(onnx, tokenizer, Pooling.MEAN);
-    }
-
     /**
      * An ONNX file; the tokenizer is {@code tokenizer} when given, else one beside the model named
      * {@code tokenizer.json} or {@code <model name>-tokenizer.json} (the LangChain4j jars' naming), else the

@@ -66,11 +66,6 @@ public final class PackedModel {
      * failed or interrupted write leaves no half-written file). {@code extra} metadata (method, pattern,
      * source) is added as is.
      */
-    public static void write(BertModel model, String tokenizerRef, Map<String, String> extra, Path file) throws IOException {
-        write(model, tokenizerRef, Pooling.MEAN, extra, file);
-    }
-
-    /** As {@link #write(BertModel, String, Map, Path)}, recording the encoder's pooling too. */
     public static void write(BertModel model, String tokenizerRef, Pooling pooling, Map<String, String> extra,
                              Path file) throws IOException {
         BertConfig c = model.config();

@@ -74,15 +74,15 @@ class BlockModelPrunerTest {
                     }
                     assertEquals((d.outFeatures() / 16) * (k / 16) / 2, zeroBlocks, l.name());
                 }
-                float[][] ref = Demo.embed(dense, probe, 8);
-                float[][] got = Demo.embed(dense.with(rm), probe, 8);
+                float[][] ref = dense.embed(probe, 8);
+                float[][] got = dense.with(rm).embed(probe, 8);
                 Fidelity fr = Fidelity.compare(ref, got);
                 assertTrue(fr.meanCosine() > 0 && fr.meanCosine() < 1, fr.toString());
                 // packed into BlockSparse: same embeddings up to summation order
                 BlockModelPruner.Outcome packed = BlockModelPruner.prune(dense, a, uniform, true, true);
                 try (BertModel bm = packed.model()) {
                     assertTrue(bm.linears().stream().allMatch(l -> l.kind().equals("block")));
-                    float[][] pe = Demo.embed(dense.with(bm), probe, 8);
+                    float[][] pe = dense.with(bm).embed(probe, 8);
                     for (int i = 0; i < got.length; i++) {
                         assertTrue(Fidelity.cosine(got[i], pe[i]) > 0.9999, "sentence " + i);
                     }

@@ -18,16 +18,16 @@ class ModelSourceTest {
     void tokenizerBesideTheModelIsFoundUnderEitherName() throws Exception {
         Path onnx = Files.writeString(dir.resolve("bge-small-en-v1.5.onnx"), "x");
         // Nothing beside it: the embedded MiniLM tokenizer.
-        assertEquals(ModelSource.embedded().tokenizerRef(), ModelSource.of(onnx, null).tokenizerRef());
+        assertEquals(ModelSource.embedded().tokenizerRef(), ModelSource.of(onnx, null, Pooling.MEAN).tokenizerRef());
         // The LangChain4j jars' naming.
         Path named = Files.writeString(dir.resolve("bge-small-en-v1.5-tokenizer.json"), "{}");
-        assertEquals(named.toAbsolutePath().toString(), ModelSource.of(onnx, null).tokenizerRef());
+        assertEquals(named.toAbsolutePath().toString(), ModelSource.of(onnx, null, Pooling.MEAN).tokenizerRef());
         // The Hugging Face naming wins when both exist.
         Path plain = Files.writeString(dir.resolve("tokenizer.json"), "{}");
-        assertEquals(plain.toAbsolutePath().toString(), ModelSource.of(onnx, null).tokenizerRef());
+        assertEquals(plain.toAbsolutePath().toString(), ModelSource.of(onnx, null, Pooling.MEAN).tokenizerRef());
         // An explicit tokenizer wins over both.
         Path given = Files.writeString(dir.resolve("other.json"), "{}");
-        assertEquals(given.toAbsolutePath().toString(), ModelSource.of(onnx, given).tokenizerRef());
+        assertEquals(given.toAbsolutePath().toString(), ModelSource.of(onnx, given, Pooling.MEAN).tokenizerRef());
     }
 
     @Test

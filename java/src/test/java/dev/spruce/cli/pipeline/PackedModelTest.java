@@ -44,7 +44,7 @@ class PackedModelTest {
         Path file = dir.resolve("mixed.safetensors");
         try (SentenceEncoder pruned = dense.with(out.model())) {
             assertEquals(30, out.prunedCount());
-            PackedModel.write(pruned.model(), ModelSource.embedded().tokenizerRef(), Map.of("method", "magnitude"), file);
+            PackedModel.write(pruned.model(), ModelSource.embedded().tokenizerRef(), Pooling.MEAN, Map.of("method", "magnitude"), file);
             try (Stream<Path> files = Files.list(dir)) {
                 assertEquals(List.of(file), files.toList(), "only the final file is left, no temporary one");
             }
@@ -89,15 +89,15 @@ class PackedModelTest {
     }
 
     @Test
-    void poolingIsRecordedAndFilesWithoutItMeanPool() throws Exception {
+    void poolingIsRecordedAndABadEntryIsNamed() throws Exception {
         SentenceEncoder dense = Shared.encoder();
         SentenceEncoder cls = new SentenceEncoder(dense.tokenizer(), dense.model(), Pooling.CLS);
         Path withCls = dir.resolve("cls.safetensors");
-        Path old = dir.resolve("old.safetensors");
+        Path withMean = dir.resolve("mean.safetensors");
         PackedModel.write(cls.model(), ModelSource.embedded().tokenizerRef(), Pooling.CLS, Map.of(), withCls);
-        PackedModel.write(dense.model(), ModelSource.embedded().tokenizerRef(), Map.of(), old);
+        PackedModel.write(dense.model(), ModelSource.embedded().tokenizerRef(), Pooling.MEAN, Map.of(), withMean);
         List<String> s = List.of("The committee approved the budget.", "Rain again.");
-        try (SentenceEncoder a = PackedModel.load(withCls); SentenceEncoder b = PackedModel.load(old)) {
+        try (SentenceEncoder a = PackedModel.load(withCls); SentenceEncoder b = PackedModel.load(withMean)) {
             assertEquals(Pooling.CLS, a.pooling());
             assertEquals(Pooling.MEAN, b.pooling());
             float[][] want = cls.embed(s);
@@ -163,7 +163,7 @@ class PackedModelTest {
     void tinyModelRoundTripsAndTruncatedOrForeignFilesAreNamed() throws Exception {
         Path file = dir.resolve("tiny.safetensors");
         try (var m = TinyBert.create(8, 2, 16, 2, 7)) {
-            PackedModel.write(m, ModelSource.embedded().tokenizerRef(), Map.of(), file);
+            PackedModel.write(m, ModelSource.embedded().tokenizerRef(), Pooling.MEAN, Map.of(), file);
         }
         try (var st = PackedModel.open(file)) {
             assertTrue(st.metadata().containsKey("layer.1.output"));
@@ -202,7 +202,7 @@ class PackedModelTest {
                 for (ModelPruner.LayerReport r : out.layers()) {
                     assertTrue(r.relativeLoss() >= 0 && r.relativeLoss() < 1, r.toString());
                 }
-                PackedModel.write(pruned, ModelSource.embedded().tokenizerRef(), Map.of(), file);
+                PackedModel.write(pruned, ModelSource.embedded().tokenizerRef(), Pooling.MEAN, Map.of(), file);
                 try (var st = PackedModel.open(file); var loaded = PackedModel.model(st, file)) {
                     for (int i = 0; i < pruned.linears().size(); i++) {
                         Linear x = pruned.linears().get(i);
