@@ -39,6 +39,15 @@ public interface Backend {
     /** Y (N x M): row n is W times row n of X (N x K). */
     void gemm(Matrix w, Matrix x, Matrix y);
 
+    /**
+     * W prepared for many products (see {@link PreparedGemm}); a model layer calls this once and then
+     * multiplies through the result. The default multiplies with W in place; a backend whose fastest kernel
+     * wants another layout returns its own copy. W must not change afterwards.
+     */
+    default PreparedGemm prepareGemm(Matrix w) {
+        return PreparedGemm.inPlace(this, w);
+    }
+
     /** y (1 x M) = S (M x K, 2:4 sparse) times x (1 x K). */
     default void spmv24(Sparse24 s, Matrix x, Matrix y) {
         Checks.spmv24(s, x, y);

@@ -26,6 +26,13 @@ public final class Checks {
         }
     }
 
+    /** A bias for M outputs: null, or M finite-or-not floats (values are the model's business). */
+    public static void bias(float[] bias, int m) {
+        if (bias != null && bias.length != m) {
+            throw new IllegalArgumentException("bias has " + bias.length + " values but the weights give M=" + m);
+        }
+    }
+
     /** Checks y (1 x M) = W (M x K) x (1 x K). */
     public static void gemv(Matrix w, Matrix x, Matrix y) {
         notNull(w, "weights");

@@ -6,9 +6,6 @@ import dev.spruce.kernel.Op;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-
 /**
  * What every {@link Linear} layout shares: a name, an out x in shape, an optional bias added after the product,
  * and the backend that runs the product. Subclasses hold the weights in their layout and do the multiply.
@@ -76,26 +73,14 @@ abstract class BiasedLinear implements Linear {
 
     @Override
     public final void forward(Matrix x, Matrix y) {
-        multiply(x, y);
-        addBias(bias, y);
+        multiplyAddBias(x, y, bias);
     }
 
-    /** Adds {@code bias} to every row of {@code y} (no-op for null). */
-    static void addBias(float[] bias, Matrix y) {
-        if (bias == null) {
-            return;
-        }
-        MemorySegment s = y.segment();
-        int m = y.cols();
-        // Through a heap row: element-wise segment get/set stayed scalar and showed in batch-1 profiles.
-        float[] row = new float[m];
-        for (int r = 0, n = y.rows(); r < n; r++) {
-            long base = 4L * r * m;
-            MemorySegment.copy(s, ValueLayout.JAVA_FLOAT, base, row, 0, m);
-            for (int c = 0; c < m; c++) {
-                row[c] += bias[c];
-            }
-            MemorySegment.copy(row, 0, s, ValueLayout.JAVA_FLOAT, base, m);
+    /** Y = X W^T + bias ({@code bias} null for none); a layout whose product can fuse the bias overrides this. */
+    void multiplyAddBias(Matrix x, Matrix y, float[] bias) {
+        multiply(x, y);
+        if (bias != null) {
+            y.addToRows(bias);
         }
     }
 }

@@ -4,11 +4,18 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Backends;
 import dev.spruce.kernel.Checks;
 import dev.spruce.kernel.Op;
+import dev.spruce.kernel.PreparedGemm;
 import dev.spruce.tensor.Matrix;
 
-/** A dense {@link Linear}: W (out x in, row-major) and an optional bias, multiplied by {@link Backend#gemm}. */
+/**
+ * A dense {@link Linear}: W (out x in, row-major) and an optional bias. Products go through the backend's
+ * {@link Backend#prepareGemm prepared} form of W (on the Vector backend a panel-packed f32 copy, made at the
+ * first product, which doubles the layer's memory for its fastest kernel; W itself stays for pruners).
+ */
 public final class DenseLinear extends BiasedLinear {
     private final Matrix weight;
+    /** The backend's prepared form of {@link #weight}, made at the first product (pruning-only uses skip it). */
+    private volatile PreparedGemm prepared;
 
     /**
      * Takes ownership of {@code weight} (out x in) and copies {@code bias} (length out, or null for none).
@@ -46,11 +53,38 @@ public final class DenseLinear extends BiasedLinear {
 
     @Override
     void multiply(Matrix x, Matrix y) {
-        backend().gemm(weight, x, y);
+        prepared().gemm(x, y);
+    }
+
+    @Override
+    void multiplyAddBias(Matrix x, Matrix y, float[] bias) {
+        prepared().gemm(x, y, bias);
+    }
+
+    private PreparedGemm prepared() {
+        PreparedGemm p = prepared;
+        if (p == null) {
+            synchronized (this) {
+                p = prepared;
+                if (p == null) {
+                    weight.requireOpen();
+                    p = backend().prepareGemm(weight);
+                    prepared = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /** Bytes of the backend's packed copy of the weights (0 until the first product, or if it has none). */
+    public long preparedBytes() {
+        PreparedGemm p = prepared;
+        return p == null ? 0 : p.packedBytes();
     }
 
     @Override
     public void close() {
+        prepared = null;
         weight.close();
     }
 

@@ -199,6 +199,28 @@ public final class Matrix implements AutoCloseable {
         return out;
     }
 
+    /** Adds {@code v} (length cols) to every row of this F32 matrix (a bias). */
+    public void addToRows(float[] v) {
+        requireOpen();
+        if (dtype != DType.F32) {
+            throw new IllegalArgumentException("addToRows needs an F32 matrix, this one is " + dtype);
+        }
+        if (v == null || v.length != cols) {
+            throw new IllegalArgumentException("a row vector for " + shapeString() + " needs " + cols + " values, got "
+                    + (v == null ? "null" : v.length));
+        }
+        // Through a heap row: element-wise segment get/set stayed scalar and showed in batch-1 profiles.
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            long base = 4L * r * cols;
+            MemorySegment.copy(segment, F32, base, row, 0, cols);
+            for (int c = 0; c < cols; c++) {
+                row[c] += v[c];
+            }
+            MemorySegment.copy(row, 0, segment, F32, base, cols);
+        }
+    }
+
     /** A new matrix with the same values rounded to {@code target} (a copy even when the dtype is the same). */
     public Matrix convert(DType target) {
         return of(toFloatArray(), rows, cols, target);

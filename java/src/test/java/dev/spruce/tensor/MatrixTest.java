@@ -91,4 +91,18 @@ class MatrixTest {
             assertArrayEquals(data, b.toFloatArray());
         }
     }
+
+    @Test
+    void addToRowsAddsTheVectorToEveryRowAndChecksIt() {
+        try (Matrix m = Matrix.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3)) {
+            m.addToRows(new float[] {10, 20, 30});
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {11, 22, 33, 14, 25, 36}, m.toFloatArray());
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> m.addToRows(new float[2]));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("needs 3 values, got 2"), e.getMessage());
+        }
+        try (Matrix h = Matrix.allocate(2, 3, DType.BF16)) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> h.addToRows(new float[3]));
+        }
+    }
 }

@@ -4,6 +4,7 @@ import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Checks;
 import dev.spruce.kernel.Op;
 import dev.spruce.kernel.Parallel;
+import dev.spruce.kernel.PreparedGemm;
 import dev.spruce.layout.ArmorLayout;
 import dev.spruce.layout.BlockSparse;
 import dev.spruce.layout.Sparse24;
@@ -29,6 +30,7 @@ public class VectorBackend implements Backend {
     private final int threads;
     private final DotKernel dot;
     private final TileKernel tile;
+    private final PanelKernel panel;
     private final Sparse24VectorOps sparse24;
     private final ArmorVectorOps armor;
     private final BlockSparseVectorOps blockSparse;
@@ -63,6 +65,7 @@ public class VectorBackend implements Backend {
         this.dot = WidthSpecialized.instance(DenseGemv.class, DotKernel.class, b);
         this.tile = WidthSpecialized.instance(DenseGemm.class, TileKernel.class, b);
         this.tileMinTokens = tile.blockTokens() / 2;
+        this.panel = WidthSpecialized.instance(PanelGemm.class, PanelKernel.class, b);
         this.sparse24 = new Sparse24VectorOps(b, threads);
         this.armor = new ArmorVectorOps(b, threads, sparse24);
         this.blockSparse = new BlockSparseVectorOps(b, threads);
@@ -134,6 +137,21 @@ public class VectorBackend implements Backend {
         } else {
             tiles(w, x, y);
         }
+    }
+
+    /**
+     * F32 weights are copied into panels ({@link DensePanels}) for {@link PanelGemm}, which runs any token
+     * count in whole register tiles; 16-bit weights stay in place (a panel copy would be f32, twice their
+     * size), as do weights too large for one Java array.
+     */
+    @Override
+    public PreparedGemm prepareGemm(Matrix w) {
+        Checks.notNull(w, "weights");
+        w.requireOpen();
+        if (!DensePanels.fits(w, panel.panelRows())) {
+            return PreparedGemm.inPlace(this, w);
+        }
+        return DensePanels.pack(w, panel, threads);
     }
 
     private void dots(Matrix w, Matrix x, Matrix y) {

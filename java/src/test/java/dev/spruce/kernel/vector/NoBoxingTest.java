@@ -124,6 +124,15 @@ class NoBoxingTest {
                 assertCompiledWithoutBoxing("dense GEMM " + dt + " (6x2 and 6x1 tiles)", () -> vb.gemm(w, x, y));
             }
         }
+        // The panel-packed product model layers use: 25 tokens take the 6-token tile and the 1-token tail,
+        // 29 the 3- and 2-token tails.
+        try (Matrix w = Matrix.of(random(m * k, 7), m, k, DType.F32);
+             Matrix x25 = Matrix.of(random(25 * k, 8), 25, k); Matrix y25 = Matrix.allocate(25, m, DType.F32);
+             Matrix x29 = Matrix.of(random(29 * k, 9), 29, k); Matrix y29 = Matrix.allocate(29, m, DType.F32)) {
+            dev.spruce.kernel.PreparedGemm p = vb.prepareGemm(w);
+            assertCompiledWithoutBoxing("panel GEMM (6-token tiles, 1-token tail)", () -> p.gemm(x25, y25));
+            assertCompiledWithoutBoxing("panel GEMM (3- and 2-token tails)", () -> p.gemm(x29, y29));
+        }
     }
 
     static void twoFourGemvSmallBatchAndRowKernel() {

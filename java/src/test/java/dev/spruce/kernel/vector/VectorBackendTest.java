@@ -3,6 +3,7 @@ package dev.spruce.kernel.vector;
 import dev.spruce.kernel.Backend;
 import dev.spruce.kernel.Backends;
 import dev.spruce.kernel.Op;
+import dev.spruce.kernel.PreparedGemm;
 import dev.spruce.kernel.scalar.ScalarBackend;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -87,22 +88,34 @@ class VectorBackendTest {
                 vb.gemm(w, x, y);
                 ref.gemm(w, x, yr);
             }
-            float[] wf = w.toFloatArray();
-            float[] xf = x.toFloatArray();
-            float[] got = y.toFloatArray();
             float[] scalar = yr.toFloatArray();
-            double tol = 1e-6 * k + 1e-6; // |w|,|x| <= 1: each product error <= 2^-24, summed over k
-            for (int t = 0; t < n; t++) {
-                for (int r = 0; r < m; r++) {
-                    double exact = 0;
-                    for (int c = 0; c < k; c++) {
-                        exact += (double) wf[r * k + c] * xf[t * k + c];
-                    }
-                    int i = t * m + r;
-                    if (!(Math.abs(got[i] - exact) <= tol) || !(Math.abs(got[i] - scalar[i]) <= 2 * tol)) {
-                        fail(vb + ": Y[" + t + "," + r + "] = " + got[i] + ", float64 " + exact + ", scalar "
-                                + scalar[i] + " (tol " + tol + ")");
-                    }
+            assertClose(vb.toString(), w, x, y.toFloatArray(), scalar);
+            // The prepared form a model layer uses (panel-packed for F32) must give the same products.
+            PreparedGemm prepared = vb.prepareGemm(w);
+            assertEquals(dt == DType.F32, prepared.packedBytes() > 0, prepared.toString());
+            y.fill(Float.NaN);
+            prepared.gemm(x, y);
+            assertClose(vb + " prepared " + prepared, w, x, y.toFloatArray(), scalar);
+        }
+    }
+
+    private static void assertClose(String what, Matrix w, Matrix x, float[] got, float[] scalar) {
+        int m = w.rows();
+        int k = w.cols();
+        int n = x.rows();
+        float[] wf = w.toFloatArray();
+        float[] xf = x.toFloatArray();
+        double tol = 1e-6 * k + 1e-6; // |w|,|x| <= 1: each product error <= 2^-24, summed over k
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < m; r++) {
+                double exact = 0;
+                for (int c = 0; c < k; c++) {
+                    exact += (double) wf[r * k + c] * xf[t * k + c];
+                }
+                int i = t * m + r;
+                if (!(Math.abs(got[i] - exact) <= tol) || !(Math.abs(got[i] - scalar[i]) <= 2 * tol)) {
+                    fail(what + ": Y[" + t + "," + r + "] = " + got[i] + ", float64 " + exact + ", scalar "
+                            + scalar[i] + " (tol " + tol + ")");
                 }
             }
         }
@@ -164,6 +177,59 @@ class VectorBackendTest {
             assertTrue(!vb.supports(Op.BLOCK_SPMM, DType.F16));
             UnsupportedOperationException u = vb.unsupported(Op.BLOCK_SPMM, DType.F16);
             assertTrue(u.getMessage().contains("vector") && u.getMessage().contains("BLOCK_SPMM"), u.getMessage());
+        }
+    }
+
+    @Test
+    void preparedProductAddsTheBias() {
+        VectorBackend vb = new VectorBackend(0, 2);
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            for (int n : new int[] {1, 5, 25, 40}) {
+                int m = 70;
+                int k = 33;
+                float[] bias = random(rnd, m);
+                try (Matrix w = Matrix.of(random(rnd, m * k), m, k, dt);
+                     Matrix x = Matrix.of(random(rnd, n * k), n, k);
+                     Matrix y = Matrix.allocate(n, m, DType.F32);
+                     Matrix yb = Matrix.allocate(n, m, DType.F32)) {
+                    PreparedGemm p = vb.prepareGemm(w);
+                    p.gemm(x, y);
+                    p.gemm(x, yb, bias);
+                    float[] plain = y.toFloatArray();
+                    float[] got = yb.toFloatArray();
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(plain[i] + bias[i % m], got[i], 0f, dt + " n=" + n + " element " + i);
+                    }
+                    p.gemm(x, yb, null);
+                    assertEquals(java.util.Arrays.toString(plain), java.util.Arrays.toString(yb.toFloatArray()));
+                    assertMessage(IllegalArgumentException.class, "bias has 69 values", () -> p.gemm(x, yb, new float[69]));
+                }
+            }
+        }
+    }
+
+    @Test
+    void preparedProductRejectsBadInput() {
+        VectorBackend vb = new VectorBackend(0, 2);
+        try (Matrix w = Matrix.of(random(new SplittableRandom(5), 40 * 24), 40, 24);
+             Matrix x = Matrix.allocate(3, 24, DType.F32);
+             Matrix y = Matrix.allocate(3, 40, DType.F32)) {
+            PreparedGemm p = vb.prepareGemm(w);
+            assertEquals(40, p.rows());
+            assertEquals(24, p.cols());
+            // Panels of two vectors: 40 rows pad to the next whole panel.
+            int nr = 2 * VectorConstants.PREFERRED_BITS / 32;
+            assertEquals(4L * 24 * ((40 + nr - 1) / nr * nr), p.packedBytes());
+            assertMessage(IllegalArgumentException.class, "columns", () -> p.gemm(Matrix.allocate(3, 23, DType.F32), y));
+            assertMessage(IllegalArgumentException.class, "M=40", () -> p.gemm(x, Matrix.allocate(3, 41, DType.F32)));
+            assertMessage(IllegalArgumentException.class, "batch mismatch", () -> p.gemm(x, Matrix.allocate(2, 40, DType.F32)));
+            assertMessage(IllegalArgumentException.class, "must be F32", () -> p.gemm(Matrix.allocate(3, 24, DType.BF16), y));
+            assertMessage(IllegalStateException.class, "closed", () -> p.gemm(x, closedCopy(y)));
+            assertMessage(IllegalArgumentException.class, "must not be null", () -> vb.prepareGemm(null));
+            Matrix closed = Matrix.allocate(8, 16, DType.F32);
+            closed.close();
+            assertMessage(IllegalStateException.class, "closed", () -> vb.prepareGemm(closed));
         }
     }
 
