@@ -102,10 +102,34 @@ public final class Parallel {
             return;
         }
         int per = ((n + chunks - 1) / chunks + grain - 1) / grain * grain;
-        if (SPIN && Spin.POOL.tryRun(body, n, per)) {
+        if (SPIN && Spin.POOL.tryRun(body, n, per, chunks - 1)) {
             return;
         }
         pool().invoke(new Chunk(body, 0, n, per));
+    }
+
+    /**
+     * As {@link #forRange}, on at most {@code threads} threads, but cut into about {@code chunksPerThread} chunks
+     * per thread that the threads claim as they go, so a thread that starts late or runs slow takes fewer of them
+     * instead of leaving the others waiting for its one big share.
+     */
+    public static void forRangeBalanced(int n, int threads, int grain, int chunksPerThread, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        grain = Math.max(1, grain);
+        int units = (n + grain - 1) / grain;
+        int helpers = Math.min(threads, units) - 1;
+        if (helpers <= 0) {
+            body.run(0, n);
+            return;
+        }
+        int chunks = Math.min(units, threads * Math.max(1, chunksPerThread));
+        int per = ((n + chunks - 1) / chunks + grain - 1) / grain * grain;
+        if (SPIN && Spin.POOL.tryRun(body, n, per, helpers)) {
+            return;
+        }
+        forRange(n, threads, grain, body); // the ForkJoinPool: one chunk per thread keeps it to the thread count
     }
 
     private static final class Chunk extends RecursiveAction {

@@ -34,10 +34,13 @@ final class SpinPool {
         final Thread caller;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger remaining;
+        /** Workers that may still join (the caller always works): keeps a loop to its thread count. */
+        final AtomicInteger openSeats;
         volatile Throwable error;
 
-        Job(Parallel.RangeBody body, long generation, int n, int per, Thread caller) {
+        Job(Parallel.RangeBody body, long generation, int n, int per, int helpers, Thread caller) {
             this.body = body;
+            this.openSeats = new AtomicInteger(helpers);
             this.generation = generation;
             this.n = n;
             this.per = per;
@@ -86,8 +89,11 @@ final class SpinPool {
         }
     }
 
-    /** Runs the loop here and on the workers, or returns false at once if the pool is busy. */
-    boolean tryRun(Parallel.RangeBody body, int n, int per) {
+    /**
+     * Runs the loop here and on at most {@code helpers} workers, or returns false at once if the pool is busy.
+     * There may be more chunks than threads; they are claimed dynamically.
+     */
+    boolean tryRun(Parallel.RangeBody body, int n, int per, int helpers) {
         if (workers.length == 0) {
             return false;
         }
@@ -96,11 +102,16 @@ final class SpinPool {
             return false;
         }
         try {
-            Job j = new Job(body, ++generations, n, per, Thread.currentThread());
+            Job j = new Job(body, ++generations, n, per, helpers, Thread.currentThread());
             job = j;
+            int woken = 0;
             for (Worker w : workers) {
+                if (woken >= helpers) {
+                    break;
+                }
                 if (w.parked) {
                     LockSupport.unpark(w);
+                    woken++;
                 }
             }
             j.work();
@@ -153,7 +164,9 @@ final class SpinPool {
             while (true) {
                 Job j = await(seen);
                 seen = j.generation;
-                j.work();
+                if (j.openSeats.getAndDecrement() > 0) {
+                    j.work();
+                }
             }
         }
 

@@ -37,6 +37,39 @@ class ParallelTest {
     }
 
     @Test
+    void balancedLoopsCoverEveryIndexOnceOnAtMostTheirThreads() {
+        for (int rep = 0; rep < 2000; rep++) {
+            int n = 1 + rep % 97;
+            int threads = 1 + rep % 4;
+            int grain = 1 + rep % 5;
+            AtomicIntegerArray hits = new AtomicIntegerArray(n);
+            java.util.Set<Thread> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
+            Parallel.forRangeBalanced(n, threads, grain, 3, (a, b) -> {
+                seen.add(Thread.currentThread());
+                chunks.incrementAndGet();
+                if (a % grain != 0) {
+                    throw new AssertionError("chunk starts at " + a + ", not a multiple of " + grain);
+                }
+                for (int i = a; i < b; i++) {
+                    hits.incrementAndGet(i);
+                }
+            });
+            for (int i = 0; i < n; i++) {
+                assertEquals(1, hits.get(i), "index " + i + " of " + n + " (threads " + threads + ", grain " + grain + ")");
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(seen.size() <= threads,
+                    seen.size() + " threads ran a loop limited to " + threads);
+            org.junit.jupiter.api.Assertions.assertTrue(chunks.get() <= 3 * threads,
+                    chunks.get() + " chunks for " + threads + " threads x 3");
+        }
+        // One thread: the caller alone, in one piece.
+        List<Thread> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        Parallel.forRangeBalanced(100, 1, 1, 3, (a, b) -> ran.add(Thread.currentThread()));
+        assertEquals(List.of(Thread.currentThread()), ran);
+    }
+
+    @Test
     void anExceptionReachesTheCallerAndThePoolStaysUsable() {
         IllegalStateException boom = new IllegalStateException("boom");
         for (int rep = 0; rep < 50; rep++) {

@@ -20,6 +20,7 @@ import java.lang.foreign.ValueLayout;
  * instance serves any number of threads.
  */
 final class DensePanels implements PreparedGemm {
+    private static final int CHUNKS_PER_THREAD = 3;
     private final int m;
     private final int k;
     private final int nr;
@@ -103,7 +104,11 @@ final class DensePanels implements PreparedGemm {
         MemorySegment.copy(x.segment(), ValueLayout.JAVA_FLOAT, 0, xs, 0, n * k);
         final MemorySegment ys = y.segment();
         final int t = Parallel.threadsFor((long) m * k * n, threads);
-        Parallel.forRange((m + nr - 1) / nr, t, 1, (p0, p1) -> kernel.panels(panels, m, k, xs, n, ys, bias, p0, p1));
+        // Three chunks per thread, claimed dynamically: a worker that starts late (it first pulls the caller's
+        // fresh X copy across cores) takes fewer, instead of the caller waiting for its one big chunk; measured
+        // 2026-11-30, MiniLM batch 1 on 2 threads: 6-20% faster than one chunk per thread in 3 of 3 A/B pairs.
+        Parallel.forRangeBalanced((m + nr - 1) / nr, t, 1, CHUNKS_PER_THREAD,
+                (p0, p1) -> kernel.panels(panels, m, k, xs, n, ys, bias, p0, p1));
     }
 
     @Override
