@@ -248,8 +248,11 @@ public final class BertModel implements AutoCloseable {
         int hid = config.hiddenSize();
         MemorySegment s = y.segment();
         Parallel.forRange(n, threads, 8, (r0, r1) -> {
-            for (int i = r0 * hid, e = r1 * hid; i < e; i++) {
-                h[i] += s.getAtIndex(F32, i);
+            // One bulk copy, then a loop C2 vectorises (element-wise segment reads stayed scalar).
+            float[] add = new float[(r1 - r0) * hid];
+            MemorySegment.copy(s, F32, 4L * r0 * hid, add, 0, add.length);
+            for (int i = 0, o = r0 * hid; i < add.length; i++) {
+                h[o + i] += add[i];
             }
             norm.apply(h, r0, r1);
         });
