@@ -1,6 +1,7 @@
 package dev.spruce.jmh;
 
 import dev.spruce.kernel.Backend;
+import dev.spruce.kernel.PreparedGemm;
 import dev.spruce.kernel.scalar.ScalarBackend;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
@@ -26,6 +27,7 @@ public class DenseBench extends KernelBench {
 
     private Matrix w;
     private Backend vector;
+    private PreparedGemm prepared;
     private Backend scalar;
 
     @Setup(Level.Trial)
@@ -33,6 +35,7 @@ public class DenseBench extends KernelBench {
         allocateActivations();
         w = Shapes.random(m, k, DType.parse(dtype), 42);
         vector = Shapes.vectorBackend(threads);
+        prepared = vector.prepareGemm(w);
         scalar = new ScalarBackend(threads);
     }
 
@@ -45,6 +48,16 @@ public class DenseBench extends KernelBench {
     @Benchmark
     public Matrix vector() {
         return dense(vector, w, x, y);
+    }
+
+    /**
+     * The product a model's dense layer runs: W prepared once ({@link Backend#prepareGemm}; on the Vector backend
+     * F32 weights are panel-packed, 16-bit ones stay in place), any batch through the same call.
+     */
+    @Benchmark
+    public Matrix prepared() {
+        prepared.gemm(x, y);
+        return y;
     }
 
     /** The scalar reference; slow on big shapes, so {@code spruce bench} leaves it out unless asked. */

@@ -151,7 +151,7 @@ public class VectorBackend implements Backend {
         if (!DensePanels.fits(w, panel.panelRows())) {
             return PreparedGemm.inPlace(this, w);
         }
-        return DensePanels.pack(w, panel, threads);
+        return DensePanels.pack(w, panel, threads, this);
     }
 
     private void dots(Matrix w, Matrix x, Matrix y) {

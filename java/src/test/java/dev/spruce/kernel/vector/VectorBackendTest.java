@@ -185,9 +185,10 @@ class VectorBackendTest {
         VectorBackend vb = new VectorBackend(0, 2);
         SplittableRandom rnd = new SplittableRandom(9);
         for (DType dt : new DType[] {DType.F32, DType.BF16}) {
-            for (int n : new int[] {1, 5, 25, 40}) {
+            for (int[] kn : new int[][] {{33, 1}, {33, 5}, {33, 25}, {33, 40}, {2048, 31}, {2048, 32}}) {
                 int m = 70;
-                int k = 33;
+                int k = kn[0];
+                int n = kn[1]; // 2048 wide from 32 tokens on: the in-place GEMM, bias added after
                 float[] bias = random(rnd, m);
                 try (Matrix w = Matrix.of(random(rnd, m * k), m, k, dt);
                      Matrix x = Matrix.of(random(rnd, n * k), n, k);
