@@ -132,6 +132,8 @@ class NoBoxingTest {
             dev.spruce.kernel.PreparedGemm p = vb.prepareGemm(w);
             assertCompiledWithoutBoxing("panel GEMM (6-token tiles, 1-token tail)", () -> p.gemm(x25, y25));
             assertCompiledWithoutBoxing("panel GEMM (3- and 2-token tails)", () -> p.gemm(x29, y29));
+            float[] bias = random(m, 10);
+            assertCompiledWithoutBoxing("panel GEMM with the bias", () -> p.gemm(x25, y25, bias));
         }
     }
 
