@@ -21,8 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BackendsStartupTest {
     /** Entry point of the child JVM: asks for the best CPU backend and prints its name. */
     public static void main(String[] args) {
-        System.out.println("backend=" + Backends.bestCpu(Op.GEMM, DType.F32).name());
+        Backend gemm = Backends.bestCpu(Op.GEMM, DType.F32);
+        System.out.println("backend=" + gemm.name());
         System.out.println("backend=" + Backends.bestCpu(Op.SPMM24, DType.F32).name());
+        try (dev.spruce.tensor.Matrix w = dev.spruce.tensor.Matrix.allocate(64, 64, DType.F32)) {
+            System.out.println("packedBytes=" + gemm.prepareGemm(w).packedBytes());
+        }
     }
 
     private static String run(String... jvmArgs) throws IOException, InterruptedException {
@@ -53,5 +57,13 @@ class BackendsStartupTest {
         assertTrue(out.contains("backend=vector"), out);
         assertFalse(out.contains("scalar reference"), out);
         assertFalse(out.lines().anyMatch(l -> l.contains("org.bytedeco.javacpp.Loader ")), "CUDA probe loaded JavaCPP");
+        assertTrue(out.contains("packedBytes=" + 4 * 64 * 64), out); // dense F32 weights packed into panels
+    }
+
+    @Test
+    void densePanelsCanBeTurnedOffToSaveMemory() throws Exception {
+        String out = run("--add-modules", "jdk.incubator.vector", "-Dspruce.densePanels=false");
+        assertTrue(out.contains("backend=vector"), out);
+        assertTrue(out.contains("packedBytes=0"), out);
     }
 }

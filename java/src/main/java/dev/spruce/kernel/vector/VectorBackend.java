@@ -24,6 +24,11 @@ import java.lang.foreign.MemorySegment;
  * {@link Backend} default method.
  */
 public class VectorBackend implements Backend {
+    /**
+     * {@code -Dspruce.densePanels=false} keeps prepared dense weights in place: no second copy of each dense layer,
+     * at the cost of the panel kernel's speed (for a large dense model where memory matters more).
+     */
+    private static final boolean PANELS = !"false".equals(System.getProperty("spruce.densePanels"));
     /** Below this many tokens GEMM runs as dot products (GEMV shape), above as register-blocked tiles. */
     private final int tileMinTokens;
     private final int bits;
@@ -148,7 +153,7 @@ public class VectorBackend implements Backend {
     public PreparedGemm prepareGemm(Matrix w) {
         Checks.notNull(w, "weights");
         w.requireOpen();
-        if (!DensePanels.fits(w, panel.panelRows())) {
+        if (!PANELS || !DensePanels.fits(w, panel.panelRows())) {
             return PreparedGemm.inPlace(this, w);
         }
         return DensePanels.pack(w, panel, threads, this);
