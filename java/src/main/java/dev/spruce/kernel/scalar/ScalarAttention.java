@@ -51,8 +51,8 @@ public final class ScalarAttention {
     }
 
     /**
-     * scores[0..len) := softmax(scores / scale), with the maximum subtracted before {@link Math#exp}; the one
-     * definition of the step, so the Vector kernel's probabilities are the reference's bit for bit.
+     * scores[0..len) := softmax(scores / scale), with the maximum subtracted before {@link Math#exp} (the Vector
+     * kernel has its own, vectorised, with a polynomial exponential; the tests hold both to a float64 softmax).
      */
     public static void softmax(float[] scores, int len, float scale) {
         float max = Float.NEGATIVE_INFINITY;

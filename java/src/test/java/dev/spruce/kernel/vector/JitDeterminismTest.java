@@ -51,4 +51,31 @@ class JitDeterminismTest {
             assertArrayEquals(sparse1, y2.toFloatArray(), 0f, "2:4 product changed bits after JIT compilation");
         }
     }
+
+    @Test
+    void attentionGivesTheSameBitsBeforeAndAfterCompilation() {
+        // The softmax's exponential and sum are the kernel's own (a polynomial, a fixed lane order), so the
+        // probabilities must not change when C2 takes over from the interpreter.
+        Backend vb = new VectorBackend(0, 1);
+        Random r = new Random(12);
+        int heads = 2;
+        int d = 32;
+        int[] offsets = {0, 25, 42};
+        int n = offsets[offsets.length - 1];
+        float[] q = new float[n * heads * d];
+        float[] k = new float[q.length];
+        float[] v = new float[q.length];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) r.nextGaussian();
+            k[i] = (float) r.nextGaussian();
+            v[i] = (float) r.nextGaussian();
+        }
+        float[] ctx = new float[q.length];
+        vb.attention(q, k, v, ctx, offsets, heads, d, (float) Math.sqrt(d));
+        float[] first = ctx.clone();
+        for (int i = 0; i < CALLS; i++) {
+            vb.attention(q, k, v, ctx, offsets, heads, d, (float) Math.sqrt(d));
+        }
+        assertArrayEquals(first, ctx, 0f, "attention changed bits after JIT compilation");
+    }
 }
