@@ -123,6 +123,9 @@ public final class Checks {
         if (x == y) {
             throw new IllegalArgumentException("input and output must be different matrices");
         }
+        if (x.segment().asOverlappingSlice(y.segment()).isPresent()) {
+            throw new IllegalArgumentException("input and output overlap in memory (views of one matrix?)");
+        }
     }
 
     /** Arguments of {@link Backend#attention}: array sizes, sentence offsets, a positive finite scale. */

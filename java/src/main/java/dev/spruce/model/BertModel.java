@@ -53,6 +53,7 @@ public final class BertModel implements AutoCloseable {
     /** Runs the attention step (the Vector API one when present, else the scalar reference). */
     private final Backend attentionBackend;
     private final int threads;
+    private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
 
     BertModel(BertConfig config, float[] wordEmbeddings, float[] positionEmbeddings, float[] typeEmbeddings,
               LayerNorm embeddingNorm, List<Layer> layers, Set<Linear> owned, float attentionScale) {
@@ -207,11 +208,17 @@ public final class BertModel implements AutoCloseable {
         float[] v = new float[n * hid];
         float[] ctx = new float[n * hid];
         float[] f = new float[n * inter];
-        try (Matrix hm = Matrix.allocate(n, hid, DType.F32);
-             Matrix qm = Matrix.allocate(n, hid, DType.F32);
-             Matrix km = Matrix.allocate(n, hid, DType.F32);
-             Matrix vm = Matrix.allocate(n, hid, DType.F32);
-             Matrix fm = Matrix.allocate(n, inter, DType.F32)) {
+        Workspace ws = workspace.get();
+        boolean mine = !ws.busy; // a re-entrant call on this thread (from a LinearTap) gets its own matrices
+        if (mine) {
+            ws.busy = true;
+            ws.ensure(n, hid, inter);
+        }
+        try (Matrix hm = mine ? ws.h.topRows(n) : Matrix.allocate(n, hid, DType.F32);
+             Matrix qm = mine ? ws.q.topRows(n) : Matrix.allocate(n, hid, DType.F32);
+             Matrix km = mine ? ws.k.topRows(n) : Matrix.allocate(n, hid, DType.F32);
+             Matrix vm = mine ? ws.v.topRows(n) : Matrix.allocate(n, hid, DType.F32);
+             Matrix fm = mine ? ws.f.topRows(n) : Matrix.allocate(n, inter, DType.F32)) {
             for (Layer layer : layers) {
                 put(h, hm);
                 run(layer.query(), hm, qm, tap);
@@ -232,8 +239,38 @@ public final class BertModel implements AutoCloseable {
                 run(layer.output(), fm, km, tap);
                 addAndNormalize(km, h, layer.outputNorm(), n);
             }
+        } finally {
+            if (mine) {
+                ws.busy = false;
+            }
         }
         return h;
+    }
+
+    /**
+     * One thread's activation matrices, reused by every forward pass on that thread (views of the first n rows):
+     * allocating and closing five native matrices per sentence cost 25-90 us each, as much as a small product. Held
+     * in {@link Matrix#scratch} memory, which the garbage collector frees once the thread or this model is gone.
+     */
+    private static final class Workspace {
+        Matrix h;
+        Matrix q;
+        Matrix k;
+        Matrix v;
+        Matrix f;
+        boolean busy;
+
+        void ensure(int n, int hid, int inter) {
+            if (h != null && h.rows() >= n) {
+                return;
+            }
+            int rows = Math.max(n, h == null ? 64 : 2 * h.rows());
+            h = Matrix.scratch(rows, hid, DType.F32);
+            q = Matrix.scratch(rows, hid, DType.F32);
+            k = Matrix.scratch(rows, hid, DType.F32);
+            v = Matrix.scratch(rows, hid, DType.F32);
+            f = Matrix.scratch(rows, inter, DType.F32);
+        }
     }
 
     private static void run(Linear l, Matrix x, Matrix y, LinearTap tap) {

@@ -23,10 +23,19 @@ public final class Matrix implements AutoCloseable {
     private final int cols;
     private final DType dtype;
     private final Arena arena;
+    /** False for scratch matrices (automatic arena) and views: close() then frees nothing. */
+    private final boolean freeOnClose;
+    /** The matrix a view shares memory with, else null. */
+    private final Matrix parent;
     private final MemorySegment segment;
     private volatile boolean closed;
 
     private Matrix(int rows, int cols, DType dtype) {
+        this(rows, cols, dtype, false);
+    }
+
+    /** A new zero-filled matrix; {@code auto}: in an automatic arena (freed by the GC), else a shared one. */
+    private Matrix(int rows, int cols, DType dtype, boolean auto) {
         checkShape(rows, cols);
         if (dtype == null) {
             throw new IllegalArgumentException("dtype must not be null");
@@ -34,9 +43,44 @@ public final class Matrix implements AutoCloseable {
         this.rows = rows;
         this.cols = cols;
         this.dtype = dtype;
-        this.arena = Arena.ofShared();
+        this.arena = auto ? Arena.ofAuto() : Arena.ofShared();
+        this.freeOnClose = !auto;
+        this.parent = null;
         long bytes = Math.max(1L, (long) rows * cols * dtype.bytes());
         this.segment = arena.allocate(bytes, ALIGNMENT); // zero-filled
+    }
+
+    /** A view of the first {@code rows} rows of {@code parent}. */
+    private Matrix(Matrix parent, int rows) {
+        this.rows = rows;
+        this.cols = parent.cols;
+        this.dtype = parent.dtype;
+        this.arena = null;
+        this.freeOnClose = false;
+        this.parent = parent;
+        this.segment = parent.segment.asSlice(0, (long) rows * cols * dtype.bytes());
+    }
+
+    /**
+     * A zero-filled matrix for scratch space that a thread reuses across calls: its memory is freed by the garbage
+     * collector once the matrix is unreachable, and {@link #close()} only marks it closed. Allocating and closing an
+     * ordinary matrix costs tens of microseconds (closing its shared arena synchronises with every thread), too
+     * much for activations allocated per forward pass.
+     */
+    public static Matrix scratch(int rows, int cols, DType dtype) {
+        return new Matrix(rows, cols, dtype, true);
+    }
+
+    /**
+     * The first {@code n} rows of this matrix as a matrix sharing its memory (writes show in both). Closing the
+     * view frees nothing; closing this matrix closes the view too.
+     */
+    public Matrix topRows(int n) {
+        requireOpen();
+        if (n <= 0 || n > rows) {
+            throw new IllegalArgumentException("topRows(" + n + ") of a " + shapeString() + " matrix");
+        }
+        return new Matrix(this, n);
     }
 
     private static void checkShape(int rows, int cols) {
@@ -98,7 +142,7 @@ public final class Matrix implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return closed;
+        return closed || (parent != null && parent.isClosed());
     }
 
     /** The backing memory; throws if the matrix is closed. Kernels read and write it directly. */
@@ -109,7 +153,7 @@ public final class Matrix implements AutoCloseable {
 
     /** Throws {@link IllegalStateException} naming the shape if this matrix was closed. */
     public void requireOpen() {
-        if (closed) {
+        if (closed || (parent != null && parent.isClosed())) {
             throw new IllegalStateException("matrix " + shapeString() + " " + dtype + " is closed");
         }
     }
@@ -254,7 +298,9 @@ public final class Matrix implements AutoCloseable {
             synchronized (this) {
                 if (!closed) {
                     closed = true;
-                    arena.close();
+                    if (freeOnClose) {
+                        arena.close();
+                    }
                 }
             }
         }

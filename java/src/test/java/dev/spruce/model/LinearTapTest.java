@@ -48,6 +48,25 @@ class LinearTapTest {
     }
 
     @Test
+    void aTapMayRunTheModelAgainOnTheSameThread() throws Exception {
+        // The forward reuses per-thread activation matrices; a nested forward from inside a tap must get its own
+        // and leave the outer one's intact.
+        SentenceEncoder enc = Shared.encoder();
+        TokenBatch outer = enc.tokenizer().batch(List.of("The outer sentence is a little longer than the inner one."));
+        TokenBatch inner = enc.tokenizer().batch(List.of("Inner sentence."));
+        float[][] plainOuter = enc.model().embed(outer);
+        float[][] plainInner = enc.model().embed(inner);
+        List<float[][]> nested = new ArrayList<>();
+        float[][] tapped = enc.model().embed(outer, (name, x) -> {
+            if (name.equals("encoder.layer.2.intermediate.dense")) {
+                nested.add(enc.model().embed(inner));
+            }
+        });
+        assertArrayEquals(plainOuter[0], tapped[0], 0f);
+        assertArrayEquals(plainInner[0], nested.get(0)[0], 0f);
+    }
+
+    @Test
     void linearsArePluggable() throws Exception {
         SentenceEncoder enc = Shared.encoder();
         String s = "The economy grew faster than expected last year.";

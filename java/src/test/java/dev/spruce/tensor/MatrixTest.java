@@ -105,4 +105,45 @@ class MatrixTest {
             org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> h.addToRows(new float[3]));
         }
     }
+
+    @Test
+    void topRowsIsAViewThatFollowsItsParent() {
+        Matrix m = Matrix.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2);
+        Matrix top = m.topRows(2);
+        org.junit.jupiter.api.Assertions.assertEquals("2x2", top.shapeString());
+        top.set(1, 1, 40f);
+        org.junit.jupiter.api.Assertions.assertEquals(40f, m.get(1, 1)); // shared memory
+        top.close();                                                     // frees nothing
+        org.junit.jupiter.api.Assertions.assertEquals(40f, m.get(1, 1));
+        Matrix again = m.topRows(3);
+        m.close();
+        org.junit.jupiter.api.Assertions.assertTrue(again.isClosed());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> again.get(0, 0));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> m.topRows(1));
+        try (Matrix p = Matrix.allocate(2, 2, DType.F32)) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> p.topRows(0));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> p.topRows(3));
+        }
+    }
+
+    @Test
+    void scratchMatricesAreZeroedAndCloseWithoutFreeing() {
+        Matrix s = Matrix.scratch(4, 5, DType.F32);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[20], s.toFloatArray());
+        s.close();
+        s.close(); // idempotent, no UnsupportedOperationException from the automatic arena
+        org.junit.jupiter.api.Assertions.assertTrue(s.isClosed());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> s.get(0, 0));
+    }
+
+    @Test
+    void productsRefuseInputAndOutputThatOverlap() {
+        try (Matrix w = Matrix.allocate(4, 4, DType.F32); Matrix big = Matrix.allocate(4, 4, DType.F32)) {
+            Matrix x = big.topRows(2);
+            Matrix y = big.topRows(3);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new dev.spruce.kernel.scalar.ScalarBackend(1).gemm(w, x, y.topRows(2)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+        }
+    }
 }
