@@ -18,7 +18,8 @@ import java.nio.ByteOrder;
  * lanes and tokens are broadcast, so any token count runs in whole tiles (6, then 3, 2 or 1 for the rest),
  * and each panel's weights are one contiguous stream read from memory once per call. The price is the packed
  * copy ({@link DensePanels}), made once per layer. Measured here (2026-11-30, MiniLM shapes, one thread,
- * weights hot): 1.3-3x {@link DenseGemm} at 7-25 tokens, 1.0-1.4x at 32-640.
+ * weights hot): 1.05-3x {@link DenseGemm} at 7-25 tokens; at 32-640 tokens 0.9-1.4x (a timing loop said 1.0-1.4x,
+ * JMH in a noisier hour 0.87-1.0x), and in the MiniLM forward at batch 32 no slower.
  *
  * <p>Blocking: per panel, K is cut into blocks of {@link #KC}, so the KC x NR slab of weights (32 KB at 512
  * bits) stays in L1 while every token tile sweeps over it; tiles keep partial sums in a small heap buffer
