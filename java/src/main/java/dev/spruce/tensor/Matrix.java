@@ -153,7 +153,7 @@ public final class Matrix implements AutoCloseable {
 
     /** Throws {@link IllegalStateException} naming the shape if this matrix was closed. */
     public void requireOpen() {
-        if (closed || (parent != null && parent.isClosed())) {
+        if (isClosed()) {
             throw new IllegalStateException("matrix " + shapeString() + " " + dtype + " is closed");
         }
     }
@@ -308,6 +308,6 @@ public final class Matrix implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Matrix[" + shapeString() + ", " + dtype + (closed ? ", closed]" : "]");
+        return "Matrix[" + shapeString() + ", " + dtype + (isClosed() ? ", closed]" : "]");
     }
 }

@@ -13,10 +13,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** {@link Parallel#forRange} over the {@link SpinPool}: coverage, chunk grain, errors, nesting, concurrent callers. */
 class ParallelTest {
 
+    /** A parallel loop under test, {@link Parallel#forRange} or a variant, with the body's range. */
+    @FunctionalInterface
+    private interface Loop {
+        void run(int n, int threads, int grain, Parallel.RangeBody body);
+    }
+
+    /** What one loop did: how many chunks ran and on how many distinct threads. */
+    private record Ran(int chunks, int threads) {
+    }
+
     /** Every index is visited exactly once, chunks (but the last) are whole multiples of the grain. */
-    private static void coversOnce(int n, int threads, int grain) {
+    private static Ran coversOnce(Loop loop, int n, int threads, int grain) {
         AtomicIntegerArray hits = new AtomicIntegerArray(n);
-        Parallel.forRange(n, threads, grain, (a, b) -> {
+        java.util.Set<Thread> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
+        loop.run(n, threads, grain, (a, b) -> {
+            seen.add(Thread.currentThread());
+            chunks.incrementAndGet();
             if (a % grain != 0) {
                 throw new AssertionError("chunk starts at " + a + ", not a multiple of " + grain);
             }
@@ -27,12 +41,13 @@ class ParallelTest {
         for (int i = 0; i < n; i++) {
             assertEquals(1, hits.get(i), "index " + i + " of " + n + " (threads " + threads + ", grain " + grain + ")");
         }
+        return new Ran(chunks.get(), seen.size());
     }
 
     @Test
     void manyLoopsBackToBackCoverEveryIndexOnce() {
         for (int rep = 0; rep < 2000; rep++) {
-            coversOnce(1 + rep % 97, 1 + rep % 5, 1 + rep % 7);
+            coversOnce(Parallel::forRange, 1 + rep % 97, 1 + rep % 5, 1 + rep % 7);
         }
     }
 
@@ -42,26 +57,11 @@ class ParallelTest {
             int n = 1 + rep % 97;
             int threads = 1 + rep % 4;
             int grain = 1 + rep % 5;
-            AtomicIntegerArray hits = new AtomicIntegerArray(n);
-            java.util.Set<Thread> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
-            java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
-            Parallel.forRangeBalanced(n, threads, grain, 3, (a, b) -> {
-                seen.add(Thread.currentThread());
-                chunks.incrementAndGet();
-                if (a % grain != 0) {
-                    throw new AssertionError("chunk starts at " + a + ", not a multiple of " + grain);
-                }
-                for (int i = a; i < b; i++) {
-                    hits.incrementAndGet(i);
-                }
-            });
-            for (int i = 0; i < n; i++) {
-                assertEquals(1, hits.get(i), "index " + i + " of " + n + " (threads " + threads + ", grain " + grain + ")");
-            }
-            org.junit.jupiter.api.Assertions.assertTrue(seen.size() <= threads,
-                    seen.size() + " threads ran a loop limited to " + threads);
-            org.junit.jupiter.api.Assertions.assertTrue(chunks.get() <= 3 * threads,
-                    chunks.get() + " chunks for " + threads + " threads x 3");
+            Ran ran = coversOnce((nn, t, g, body) -> Parallel.forRangeBalanced(nn, t, g, 3, body), n, threads, grain);
+            org.junit.jupiter.api.Assertions.assertTrue(ran.threads() <= threads,
+                    ran.threads() + " threads ran a loop limited to " + threads);
+            org.junit.jupiter.api.Assertions.assertTrue(ran.chunks() <= 3 * threads,
+                    ran.chunks() + " chunks for " + threads + " threads x 3");
         }
         // One thread: the caller alone, in one piece.
         List<Thread> ran = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -80,7 +80,7 @@ class ParallelTest {
                         }
                     }));
             assertSame(boom, got);
-            coversOnce(100, 3, 4);
+            coversOnce(Parallel::forRange, 100, 3, 4);
         }
     }
 
@@ -111,7 +111,7 @@ class ParallelTest {
             Thread th = new Thread(() -> {
                 try {
                     for (int rep = 0; rep < 300; rep++) {
-                        coversOnce(50 + (rep + seed) % 61, 2 + seed % 3, 1 + rep % 3);
+                        coversOnce(Parallel::forRange, 50 + (rep + seed) % 61, 2 + seed % 3, 1 + rep % 3);
                     }
                 } catch (Throwable e) {
                     errors.add(e);

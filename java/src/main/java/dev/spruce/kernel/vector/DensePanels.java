@@ -37,19 +37,17 @@ final class DensePanels implements PreparedGemm {
     private final float[] panels;
     private final PanelKernel kernel;
     private final int threads;
-    /** The weights in place and the backend's own GEMM, for the shapes where that is faster (see {@link #gemm}). */
-    private final Matrix w;
-    private final VectorBackend inPlace;
+    /** The backend's GEMM on the weights in place, for the shapes where that is faster (see {@link #gemm}). */
+    private final PreparedGemm inPlace;
 
-    private DensePanels(int m, int k, int nr, float[] panels, PanelKernel kernel, int threads, Matrix w,
-                        VectorBackend inPlace) {
+    private DensePanels(int m, int k, int nr, float[] panels, PanelKernel kernel, int threads,
+                        PreparedGemm inPlace) {
         this.m = m;
         this.k = k;
         this.nr = nr;
         this.panels = panels;
         this.kernel = kernel;
         this.threads = threads;
-        this.w = w;
         this.inPlace = inPlace;
     }
 
@@ -88,7 +86,7 @@ final class DensePanels implements PreparedGemm {
                 }
             }
         });
-        return new DensePanels(m, k, nr, panels, kernel, threads, w, inPlace);
+        return new DensePanels(m, k, nr, panels, kernel, threads, PreparedGemm.inPlace(inPlace, w));
     }
 
     @Override
@@ -120,10 +118,7 @@ final class DensePanels implements PreparedGemm {
         Checks.batch(m, k, x, y);
         final int n = x.rows();
         if (n >= IN_PLACE_MIN_TOKENS && k >= IN_PLACE_MIN_K) {
-            inPlace.gemm(w, x, y);
-            if (bias != null) {
-                y.addToRows(bias);
-            }
+            inPlace.gemm(x, y, bias);
             return;
         }
         final float[] xs = PackBuffer.PACKED_X.get((long) n * k);
