@@ -168,6 +168,11 @@ public final class BenchCommand implements Callable<Integer> {
         c.add("threads=" + threads);
         c.add("-p");
         c.add("dtype=" + dtypes);
+        if (TransparentHugePages.onRequest(TransparentHugePages.ENABLED)) {
+            // The heap pages the launcher gives a user's run (see TransparentHugePages).
+            c.add("-jvmArgsAppend");
+            c.add("-XX:+UseTransparentHugePages");
+        }
         String[] timing = full ? new String[] {"-wi", "3", "-w", "1s", "-i", "5", "-r", "1s", "-f", "1"}
                 : new String[] {"-wi", "3", "-w", "1s", "-i", "3", "-r", "1s", "-f", "1"};
         c.addAll(List.of(timing));
