@@ -2,6 +2,7 @@ package dev.spruce.layout;
 
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
+import dev.spruce.tensor.NativeMemory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -47,7 +48,7 @@ public final class BlockEll implements AutoCloseable {
         long n = (long) s.blockRows() * slots;
         this.colIdx = arena.allocate(Math.max(4L, 4L * n), Matrix.ALIGNMENT).asSlice(0, 4L * n);
         long vBytes = n * bh * bw * valueType.bytes();
-        this.values = arena.allocate(Math.max(1L, vBytes), Matrix.ALIGNMENT).asSlice(0, vBytes); // zero-filled
+        this.values = NativeMemory.allocate(arena, Math.max(1L, vBytes), Matrix.ALIGNMENT).asSlice(0, vBytes); // zero-filled
     }
 
     static BlockEll of(BlockSparse s) {

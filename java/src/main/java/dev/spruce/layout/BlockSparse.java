@@ -7,6 +7,7 @@ import dev.spruce.layout.io.TensorDType;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.HalfFloats;
 import dev.spruce.tensor.Matrix;
+import dev.spruce.tensor.NativeMemory;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -72,7 +73,7 @@ public final class BlockSparse implements AutoCloseable {
         this.colIdx = arena.allocate(Math.max(4L, 4L * blockCount), Matrix.ALIGNMENT)
                 .asSlice(0, 4L * blockCount);
         long vBytes = (long) blockCount * bh * bw * valueType.bytes();
-        this.values = arena.allocate(Math.max(1L, vBytes), Matrix.ALIGNMENT).asSlice(0, vBytes);
+        this.values = NativeMemory.allocate(arena, Math.max(1L, vBytes), Matrix.ALIGNMENT).asSlice(0, vBytes);
     }
 
     /** Rejects bad shapes and block sizes with a message naming the numbers; used by every factory. */

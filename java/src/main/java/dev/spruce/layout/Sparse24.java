@@ -7,6 +7,7 @@ import dev.spruce.layout.io.TensorDType;
 import dev.spruce.tensor.DType;
 import dev.spruce.tensor.HalfFloats;
 import dev.spruce.tensor.Matrix;
+import dev.spruce.tensor.NativeMemory;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -66,8 +67,9 @@ public final class Sparse24 implements AutoCloseable {
         this.cols = cols;
         this.valueType = valueType;
         this.arena = Arena.ofShared();
-        this.values = arena.allocate(Math.max(1L, (long) rows * (cols / 2) * valueType.bytes()), Matrix.ALIGNMENT);
-        this.codes = arena.allocate(Math.max(1L, (long) rows * wordsPerRow(cols) * 2), Matrix.ALIGNMENT);
+        this.values = NativeMemory.allocate(arena, Math.max(1L, (long) rows * (cols / 2) * valueType.bytes()),
+                Matrix.ALIGNMENT);
+        this.codes = NativeMemory.allocate(arena, Math.max(1L, (long) rows * wordsPerRow(cols) * 2), Matrix.ALIGNMENT);
     }
 
     private static void checkShape(int rows, int cols) {

@@ -47,7 +47,7 @@ public final class Matrix implements AutoCloseable {
         this.freeOnClose = !auto;
         this.parent = null;
         long bytes = Math.max(1L, (long) rows * cols * dtype.bytes());
-        this.segment = arena.allocate(bytes, ALIGNMENT); // zero-filled
+        this.segment = NativeMemory.allocate(arena, bytes, ALIGNMENT); // zero-filled
     }
 
     /** A view of the first {@code rows} rows of {@code parent}. */

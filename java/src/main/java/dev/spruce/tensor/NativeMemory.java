@@ -1,0 +1,153 @@
+package dev.spruce.tensor;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Zero-filled native memory for weights and activations, on transparent huge pages where Linux offers them.
+ *
+ * <p>Why: a layer's weights stream from DRAM at batch 1, and with 4 KB pages every 64 cache lines cost a TLB
+ * miss, which in a virtual machine is a two-level page walk. Measured here (2026-11-30), a 180 MB stream: 13.1-13.7
+ * ms on {@code Arena.allocate}'s memory, 10.7-11.3 ms on 2 MB pages (+20%); a 40 MB, cache-resident one: +2%. The
+ * JVM's {@code -XX:+UseTransparentHugePages} covers only the Java heap, and glibc's allocations are neither
+ * 2 MB-aligned nor advised, so allocations of {@link #HUGE_MIN} bytes and more are mapped here directly
+ * ({@code mmap}, then {@code madvise(MADV_HUGEPAGE)} on the whole 2 MB pages inside) and unmapped when their arena
+ * closes. Everything else, and every platform or setting where that cannot work (not Linux, huge pages "never",
+ * no native access granted to this module, {@code -Dspruce.hugePages=false}), falls back to
+ * {@link Arena#allocate(long, long)}; the memory's contents and lifetime are the same either way.
+ */
+public final class NativeMemory {
+    /** Allocations from this size are mapped on huge pages. */
+    public static final long HUGE_MIN = 4L << 20;
+    private static final long PAGE_2M = 2L << 20;
+    private static final int PROT_READ_WRITE = 0x1 | 0x2;
+    private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
+    private static final int MADV_HUGEPAGE = 14;
+
+    private NativeMemory() {
+    }
+
+    /**
+     * {@code bytes} of zero-filled memory aligned to {@code alignment} (a power of two, at most 2 MB), freed when
+     * {@code arena} closes.
+     */
+    public static MemorySegment allocate(Arena arena, long bytes, long alignment) {
+        if (bytes <= 0 || alignment <= 0 || Long.bitCount(alignment) != 1 || alignment > PAGE_2M) {
+            throw new IllegalArgumentException("native allocation of " + bytes + " bytes aligned to " + alignment
+                    + ": need bytes > 0 and a power-of-two alignment up to 2 MB");
+        }
+        if (bytes >= HUGE_MIN && Mapper.AVAILABLE) {
+            MemorySegment s = Mapper.map(arena, bytes);
+            if (s != null) {
+                return s;
+            }
+        }
+        return arena.allocate(bytes, alignment);
+    }
+
+    /** Whether large allocations go on huge pages in this JVM (and, if not, why not). */
+    public static String hugePages() {
+        return Mapper.AVAILABLE ? "on (allocations of " + (HUGE_MIN >> 20) + " MB and more)" : "off: " + Mapper.REASON;
+    }
+
+    static boolean hugePagesOn() {
+        return Mapper.AVAILABLE;
+    }
+
+    /** The libc calls, looked up once; {@link #AVAILABLE} false (with a reason) wherever they cannot be used. */
+    private static final class Mapper {
+        static final boolean AVAILABLE;
+        static final String REASON;
+        private static final MethodHandle MMAP;
+        private static final MethodHandle MADVISE;
+        private static final MethodHandle MUNMAP;
+
+        static {
+            String reason = null;
+            MethodHandle mmap = null;
+            MethodHandle madvise = null;
+            MethodHandle munmap = null;
+            if (!Boolean.parseBoolean(System.getProperty("spruce.hugePages", "true"))) {
+                reason = "-Dspruce.hugePages=false";
+            } else if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+                reason = "not Linux";
+            } else if (!NativeMemory.class.getModule().isNativeAccessEnabled()) {
+                reason = "no native access for this module (--enable-native-access)";
+            } else {
+                String mode = thpMode();
+                if (!mode.equals("madvise") && !mode.equals("always")) {
+                    reason = "transparent huge pages are '" + mode + "'";
+                } else {
+                    try {
+                        Linker linker = Linker.nativeLinker();
+                        SymbolLookup libc = linker.defaultLookup();
+                        mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(),
+                                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                                        ValueLayout.JAVA_LONG));
+                        madvise = linker.downcallHandle(libc.find("madvise").orElseThrow(),
+                                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                        ValueLayout.JAVA_INT));
+                        munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
+                                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                    } catch (RuntimeException e) {
+                        reason = "libc mmap/madvise/munmap not found: " + e;
+                    }
+                }
+            }
+            AVAILABLE = reason == null;
+            REASON = reason == null ? "" : reason;
+            MMAP = mmap;
+            MADVISE = madvise;
+            MUNMAP = munmap;
+        }
+
+        private static String thpMode() {
+            try {
+                String s = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
+                int a = s.indexOf('[');
+                int b = s.indexOf(']');
+                return a >= 0 && b > a ? s.substring(a + 1, b) : "unknown";
+            } catch (IOException | SecurityException e) {
+                return "unreadable";
+            }
+        }
+
+        /** A 2 MB-aligned anonymous mapping of {@code bytes} (plus slack to align), or null if mmap refuses. */
+        static MemorySegment map(Arena arena, long bytes) {
+            final long len = bytes + PAGE_2M;
+            try {
+                MemorySegment base = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, len, PROT_READ_WRITE,
+                        MAP_PRIVATE_ANONYMOUS, -1, 0L);
+                final long start = base.address();
+                if (start == -1L || start == 0L) {
+                    return null; // MAP_FAILED: fall back to the arena's allocator
+                }
+                long aligned = (start + PAGE_2M - 1) & -PAGE_2M;
+                // Only whole 2 MB pages: a partly used one would hold memory nobody asked for.
+                int ignored = (int) MADVISE.invokeExact(MemorySegment.ofAddress(aligned), bytes / PAGE_2M * PAGE_2M,
+                        MADV_HUGEPAGE);
+                return MemorySegment.ofAddress(aligned).reinterpret(bytes, arena, s -> unmap(start, len));
+            } catch (Throwable e) {
+                return null;
+            }
+        }
+
+        private static void unmap(long start, long len) {
+            try {
+                int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(start), len);
+            } catch (Throwable e) {
+                throw new IllegalStateException("munmap of " + len + " bytes failed", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.spruce.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NativeMemoryTest {
+    /** Zero-filled, exactly sized, aligned, usable end to end, and gone with its arena. */
+    private static void checkUsable(Arena arena, MemorySegment s, long bytes, long alignment) {
+        assertEquals(bytes, s.byteSize());
+        assertEquals(0, s.address() % alignment, "alignment");
+        for (long at = 0; at < bytes; at += 4093) {
+            assertEquals(0, s.get(ValueLayout.JAVA_BYTE, at), "zero at " + at);
+        }
+        s.set(ValueLayout.JAVA_FLOAT, 0, 1.5f);
+        s.set(ValueLayout.JAVA_FLOAT, bytes - 4, -2.5f);
+        assertEquals(1.5f, s.get(ValueLayout.JAVA_FLOAT, 0));
+        assertEquals(-2.5f, s.get(ValueLayout.JAVA_FLOAT, bytes - 4));
+        assertTrue(s.scope().isAlive());
+    }
+
+    @Test
+    void largeAllocationsAreZeroedAlignedAndFreedWithTheirArena() {
+        long bytes = NativeMemory.HUGE_MIN * 2 + 4 * 1000; // not a whole number of 2 MB pages
+        Arena arena = Arena.ofShared();
+        MemorySegment s = NativeMemory.allocate(arena, bytes, 64);
+        checkUsable(arena, s, bytes, 64);
+        if (NativeMemory.hugePagesOn()) {
+            assertEquals(0, s.address() % (2L << 20), "mapped on a 2 MB boundary: " + NativeMemory.hugePages());
+        }
+        arena.close();
+        assertThrows(IllegalStateException.class, () -> s.get(ValueLayout.JAVA_FLOAT, 0));
+    }
+
+    @Test
+    void smallAllocationsComeFromTheArena() {
+        try (Arena arena = Arena.ofConfined()) {
+            checkUsable(arena, NativeMemory.allocate(arena, 1000, 64), 1000, 64);
+        }
+    }
+
+    @Test
+    void automaticArenasWork() {
+        MemorySegment s = NativeMemory.allocate(Arena.ofAuto(), NativeMemory.HUGE_MIN, 64);
+        checkUsable(null, s, NativeMemory.HUGE_MIN, 64);
+    }
+
+    @Test
+    void badSizesAndAlignmentsAreRefusedByName() {
+        try (Arena arena = Arena.ofConfined()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> NativeMemory.allocate(arena, 0, 64));
+            assertTrue(e.getMessage().contains("0 bytes"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> NativeMemory.allocate(arena, -5, 64));
+            assertThrows(IllegalArgumentException.class, () -> NativeMemory.allocate(arena, 64, 48));
+            assertThrows(IllegalArgumentException.class, () -> NativeMemory.allocate(arena, 64, 4L << 20));
+        }
+    }
+
+    @Test
+    void reportsWhetherHugePagesAreOnAndWhyNot() {
+        String s = NativeMemory.hugePages();
+        assertTrue(NativeMemory.hugePagesOn() ? s.startsWith("on") : s.startsWith("off: "), s);
+    }
+}
