@@ -22,8 +22,8 @@ import java.nio.ByteOrder;
  * Those bits are broadcast to every lane and decoded with one variable shift, an and and an add
  * (lane i: {@code ((bits >>> 2i) & 3) + 4*(i/2)}), which gives each value's position inside the chunk's 2L
  * activations; a two-vector {@code selectFrom} (vpermt2d/vpermi2d on AVX-512) then picks the activations. Four
- * rows share each activation load. For one token K is processed in tiles so the slice of x in use stays in L1
- * while the values stream (on 4096x11008 the whole 44 KB x would otherwise compete with the weight stream).
+ * rows share each activation load. For one token each row pair runs over the whole of K (see {@link #oneToken}
+ * for why not in tiles).
  *
  * <p>For a few tokens rows are register-blocked 2 rows x 4 tokens: each decoded index vector and each value load
  * serves 4 tokens and each activation load 2 rows; the weights still stream once, so a small batch stays
@@ -55,8 +55,6 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final int EB_F32 = 4;
     private static final int EB_BF16 = 2;
-    /** Logical k per tile for one token: 4096 k = 16 KB of activations, a third of a 48 KB L1. */
-    static final int K_TILE = Integer.getInteger("spruce.sparse24.gemvKTile", 4096);
 
     Sparse24Gemv() {
     }
@@ -126,38 +124,38 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         }
     }
 
-    /** Rows [r0, r1) for the token at byte xo of x, results at byte yo of y (y[yo + 4r]). */
+    /**
+     * Rows [r0, r1) for the token at byte xo of x, results at byte yo of y (y[yo + 4r]), each row pair over the whole
+     * of K: two long value streams per pass. Tiling K (4096-column slices, so x's slice stays in L1 while the rows
+     * stream past it) measured slower once the weights were on huge pages: 4096x11008 f32 5.5-6.1 vs 4.7-5.3 ms,
+     * without huge pages 6.6-7.3 vs 5.5-7.2, bf16 2.8-3.2 vs 2.4-2.6, 4096x16384 9.9-10.3 vs 9.1-9.9 (3 A/B pairs
+     * each in alternating JVMs, 2026-11-30); the whole 44 KB x then comes from L2, which keeps up.
+     */
     private static void oneToken(MemorySegment vals, MemorySegment codes, boolean bf16, int k,
                                  MemorySegment x, long xo, MemorySegment y, long yo, int r0, int r1) {
         final int chunks = k / CHUNK;
-        final int tileChunks = Math.max(1, K_TILE / CHUNK);
-        for (int c0 = 0; c0 < chunks || (c0 == 0 && chunks == 0); c0 += tileChunks) {
-            final int c1 = Math.min(chunks, c0 + tileChunks);
-            final boolean first = c0 == 0;
-            final boolean last = c1 == chunks;
-            int r = r0;
-            // One loop per value type and row count: a loop holding several load paths grows past the size
-            // up to which C2 inlines the Vector API calls, and then every vector op allocates.
-            for (; r + 2 <= r1; r += 2) {
-                if (bf16) {
-                    twoRowsBf16(vals, codes, k, x, xo, y, yo, r, c0, c1, first, last);
-                } else {
-                    twoRowsF32(vals, codes, k, x, xo, y, yo, r, c0, c1, first, last);
-                }
+        int r = r0;
+        // One loop per value type and row count: a loop holding several load paths grows past the size
+        // up to which C2 inlines the Vector API calls, and then every vector op allocates.
+        for (; r + 2 <= r1; r += 2) {
+            if (bf16) {
+                twoRowsBf16(vals, codes, k, x, xo, y, yo, r, 0, chunks);
+            } else {
+                twoRowsF32(vals, codes, k, x, xo, y, yo, r, 0, chunks);
             }
-            for (; r < r1; r++) {
-                if (bf16) {
-                    oneRowBf16(vals, codes, k, x, xo, y, yo, r, c0, c1, first, last);
-                } else {
-                    oneRowF32(vals, codes, k, x, xo, y, yo, r, c0, c1, first, last);
-                }
+        }
+        for (; r < r1; r++) {
+            if (bf16) {
+                oneRowBf16(vals, codes, k, x, xo, y, yo, r, 0, chunks);
+            } else {
+                oneRowF32(vals, codes, k, x, xo, y, yo, r, 0, chunks);
             }
         }
     }
 
     /** Rows r, r+1, chunks [c0, c1) of the token at byte xo. */
     private static void twoRowsF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                  MemorySegment y, long yo, int r, int c0, int c1, boolean first, boolean last) {
+                                  MemorySegment y, long yo, int r, int c0, int c1) {
         final long valRow = (long) (k / 2) * EB_F32;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final long v0 = r * valRow;
@@ -173,13 +171,13 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         }
         int kDone = (k / CHUNK) * CHUNK;
         boolean bf16 = false;
-        finish(y, yo, r, first, last, sum(a0), vals, codes, bf16, k, kDone, x, xo);
-        finish(y, yo, r + 1, first, last, sum(a1), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r, sum(a0), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r + 1, sum(a1), vals, codes, bf16, k, kDone, x, xo);
     }
 
     /** Row r, chunks [c0, c1) of the token at byte xo. */
     private static void oneRowF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                 MemorySegment y, long yo, int r, int c0, int c1, boolean first, boolean last) {
+                                 MemorySegment y, long yo, int r, int c0, int c1) {
         final long v0 = r * (long) (k / 2) * EB_F32;
         final long q0 = r * (long) Sparse24.wordsPerRow(k) * 2;
         FloatVector a0 = FloatVector.zero(FS);
@@ -189,7 +187,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
             a0 = valuesF32(vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
         }
-        finish(y, yo, r, first, last, sum(a0), vals, codes, false, k,
+        finish(y, yo, r, sum(a0), vals, codes, false, k,
                 (k / CHUNK) * CHUNK, x, xo);
     }
 
@@ -221,18 +219,18 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         int kDone = chunks * CHUNK;
         long ym = 4L * m;
         boolean bf16 = 4 == 2;
-        finish(y, t * ym, r, true, true, sum(a0), vals, codes, bf16, k, kDone, x, xt);
-        finish(y, (t + 1) * ym, r, true, true, sum(a1), vals, codes, bf16, k, kDone, x,
+        finish(y, t * ym, r, sum(a0), vals, codes, bf16, k, kDone, x, xt);
+        finish(y, (t + 1) * ym, r, sum(a1), vals, codes, bf16, k, kDone, x,
                 xt + xRow);
-        finish(y, (t + 2) * ym, r, true, true, sum(a2), vals, codes, bf16, k, kDone, x,
+        finish(y, (t + 2) * ym, r, sum(a2), vals, codes, bf16, k, kDone, x,
                 xt + 2 * xRow);
-        finish(y, (t + 3) * ym, r, true, true, sum(a3), vals, codes, bf16, k, kDone, x,
+        finish(y, (t + 3) * ym, r, sum(a3), vals, codes, bf16, k, kDone, x,
                 xt + 3 * xRow);
     }
 
     /** Rows r, r+1, chunks [c0, c1) of the token at byte xo. */
     private static void twoRowsBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                  MemorySegment y, long yo, int r, int c0, int c1, boolean first, boolean last) {
+                                  MemorySegment y, long yo, int r, int c0, int c1) {
         final long valRow = (long) (k / 2) * EB_BF16;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final long v0 = r * valRow;
@@ -248,13 +246,13 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         }
         int kDone = (k / CHUNK) * CHUNK;
         boolean bf16 = true;
-        finish(y, yo, r, first, last, sum(a0), vals, codes, bf16, k, kDone, x, xo);
-        finish(y, yo, r + 1, first, last, sum(a1), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r, sum(a0), vals, codes, bf16, k, kDone, x, xo);
+        finish(y, yo, r + 1, sum(a1), vals, codes, bf16, k, kDone, x, xo);
     }
 
     /** Row r, chunks [c0, c1) of the token at byte xo. */
     private static void oneRowBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                 MemorySegment y, long yo, int r, int c0, int c1, boolean first, boolean last) {
+                                 MemorySegment y, long yo, int r, int c0, int c1) {
         final long v0 = r * (long) (k / 2) * EB_BF16;
         final long q0 = r * (long) Sparse24.wordsPerRow(k) * 2;
         FloatVector a0 = FloatVector.zero(FS);
@@ -264,7 +262,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
             a0 = valuesBf16(vals, v0, c).fma(select(decode(chunkBits(codes, q0, c)), x0, x1), a0);
         }
-        finish(y, yo, r, first, last, sum(a0), vals, codes, true, k,
+        finish(y, yo, r, sum(a0), vals, codes, true, k,
                 (k / CHUNK) * CHUNK, x, xo);
     }
 
@@ -296,12 +294,12 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         int kDone = chunks * CHUNK;
         long ym = 4L * m;
         boolean bf16 = 2 == 2;
-        finish(y, t * ym, r, true, true, sum(a0), vals, codes, bf16, k, kDone, x, xt);
-        finish(y, (t + 1) * ym, r, true, true, sum(a1), vals, codes, bf16, k, kDone, x,
+        finish(y, t * ym, r, sum(a0), vals, codes, bf16, k, kDone, x, xt);
+        finish(y, (t + 1) * ym, r, sum(a1), vals, codes, bf16, k, kDone, x,
                 xt + xRow);
-        finish(y, (t + 2) * ym, r, true, true, sum(a2), vals, codes, bf16, k, kDone, x,
+        finish(y, (t + 2) * ym, r, sum(a2), vals, codes, bf16, k, kDone, x,
                 xt + 2 * xRow);
-        finish(y, (t + 3) * ym, r, true, true, sum(a3), vals, codes, bf16, k, kDone, x,
+        finish(y, (t + 3) * ym, r, sum(a3), vals, codes, bf16, k, kDone, x,
                 xt + 3 * xRow);
     }
 
@@ -315,20 +313,15 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     }
 
     /**
-     * Stores (first K tile) or adds a row's partial sum to y[yo + 4r]; on the last tile also adds the groups
-     * beyond the last full chunk (K not a multiple of 2L) in scalar code.
+     * Stores a row's sum to y[yo + 4r], adding the groups beyond the last full chunk (K not a multiple of 2L) in
+     * scalar code.
      */
-    private static void finish(MemorySegment y, long yo, int r, boolean first, boolean last, float partial,
-                               MemorySegment vals, MemorySegment codes, boolean bf16, int k, int kDone,
-                               MemorySegment x, long xo) {
-        long at = yo + 4L * r;
+    private static void finish(MemorySegment y, long yo, int r, float partial, MemorySegment vals,
+                               MemorySegment codes, boolean bf16, int k, int kDone, MemorySegment x, long xo) {
         float sum = partial;
-        if (!first) {
-            sum += y.get(JF, at);
-        }
-        if (last && kDone < k) {
+        if (kDone < k) {
             sum += Sparse24Scalar.groups(vals, codes, bf16, k, r, kDone / 4, x, xo);
         }
-        y.set(JF, at, sum);
+        y.set(JF, yo + 4L * r, sum);
     }
 }
