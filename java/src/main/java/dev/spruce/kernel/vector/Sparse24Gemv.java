@@ -21,9 +21,9 @@ import java.nio.ByteOrder;
  * materialises indices in memory. One vector of L values covers 2L logical k (L/2 groups) and 2L bits of codes.
  * Those bits are broadcast to every lane and decoded with one variable shift, an and and an add
  * (lane i: {@code ((bits >>> 2i) & 3) + 4*(i/2)}), which gives each value's position inside the chunk's 2L
- * activations; a two-vector {@code selectFrom} (vpermt2d/vpermi2d on AVX-512) then picks the activations. Four
- * rows share each activation load. For one token each row pair runs over the whole of K (see {@link #oneToken}
- * for why not in tiles).
+ * activations; a two-vector {@code selectFrom} (vpermt2d/vpermi2d on AVX-512) then picks the activations. Two
+ * rows share each activation load (four grow the loop past what C2 inlines: measured 3x slower, boxed vectors).
+ * For one token each row pair runs over the whole of K (see {@link #oneToken} for why not in tiles).
  *
  * <p>For a few tokens rows are register-blocked 2 rows x 4 tokens: each decoded index vector and each value load
  * serves 4 tokens and each activation load 2 rows; the weights still stream once, so a small batch stays
@@ -218,7 +218,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         }
         int kDone = chunks * CHUNK;
         long ym = 4L * m;
-        boolean bf16 = 4 == 2;
+        boolean bf16 = false;
         finish(y, t * ym, r, sum(a0), vals, codes, bf16, k, kDone, x, xt);
         finish(y, (t + 1) * ym, r, sum(a1), vals, codes, bf16, k, kDone, x,
                 xt + xRow);
@@ -293,7 +293,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         }
         int kDone = chunks * CHUNK;
         long ym = 4L * m;
-        boolean bf16 = 2 == 2;
+        boolean bf16 = true;
         finish(y, t * ym, r, sum(a0), vals, codes, bf16, k, kDone, x, xt);
         finish(y, (t + 1) * ym, r, sum(a1), vals, codes, bf16, k, kDone, x,
                 xt + xRow);
