@@ -1,7 +1,7 @@
 package dev.spruce.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.spruce.tensor.NativeMemory;
+
 import java.nio.file.Path;
 
 /**
@@ -13,17 +13,14 @@ import java.nio.file.Path;
  */
 final class TransparentHugePages {
     /** The kernel's setting; its current mode is the bracketed word, e.g. {@code always [madvise] never}. */
-    static final Path ENABLED = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+    static final Path ENABLED = NativeMemory.THP_ENABLED;
 
     private TransparentHugePages() {
     }
 
     /** True when {@code enabled} (the kernel's setting file) names madvise as the current mode. */
     static boolean onRequest(Path enabled) {
-        try {
-            return Files.readString(enabled).contains("[madvise]");
-        } catch (IOException | SecurityException e) {
-            return false; // not Linux, or not readable: no flag, as the launcher does
-        }
+        // Not Linux, or not readable: "unreadable", so no flag, as the launcher does.
+        return NativeMemory.transparentHugePageMode(enabled).equals("madvise");
     }
 }

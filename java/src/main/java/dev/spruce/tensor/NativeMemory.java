@@ -32,6 +32,8 @@ public final class NativeMemory {
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
     private static final int MADV_HUGEPAGE = 14;
+    /** Linux's transparent-huge-page setting; its current mode is the bracketed word. */
+    public static final Path THP_ENABLED = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
 
     private NativeMemory() {
     }
@@ -63,6 +65,22 @@ public final class NativeMemory {
         return Mapper.AVAILABLE;
     }
 
+    /**
+     * The current mode in the kernel's transparent-huge-page setting file ({@code enabled}, e.g. the bracketed
+     * word of {@code always [madvise] never}): "always", "madvise" or "never"; "unknown" for other contents,
+     * "unreadable" when the file cannot be read (not Linux).
+     */
+    public static String transparentHugePageMode(Path enabled) {
+        try {
+            String s = Files.readString(enabled);
+            int a = s.indexOf('[');
+            int b = s.indexOf(']');
+            return a >= 0 && b > a ? s.substring(a + 1, b) : "unknown";
+        } catch (IOException | SecurityException e) {
+            return "unreadable";
+        }
+    }
+
     /** The libc calls, looked up once; {@link #AVAILABLE} false (with a reason) wherever they cannot be used. */
     private static final class Mapper {
         static final boolean AVAILABLE;
@@ -83,7 +101,7 @@ public final class NativeMemory {
             } else if (!NativeMemory.class.getModule().isNativeAccessEnabled()) {
                 reason = "no native access for this module (--enable-native-access)";
             } else {
-                String mode = thpMode();
+                String mode = transparentHugePageMode(THP_ENABLED);
                 if (!mode.equals("madvise") && !mode.equals("always")) {
                     reason = "transparent huge pages are '" + mode + "'";
                 } else {
@@ -109,17 +127,6 @@ public final class NativeMemory {
             MMAP = mmap;
             MADVISE = madvise;
             MUNMAP = munmap;
-        }
-
-        private static String thpMode() {
-            try {
-                String s = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
-                int a = s.indexOf('[');
-                int b = s.indexOf(']');
-                return a >= 0 && b > a ? s.substring(a + 1, b) : "unknown";
-            } catch (IOException | SecurityException e) {
-                return "unreadable";
-            }
         }
 
         /** A 2 MB-aligned anonymous mapping of {@code bytes} (plus slack to align), or null if mmap refuses. */

@@ -1,10 +1,13 @@
 package dev.spruce.tensor;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -61,6 +64,18 @@ class NativeMemoryTest {
             assertThrows(IllegalArgumentException.class, () -> NativeMemory.allocate(arena, 64, 48));
             assertThrows(IllegalArgumentException.class, () -> NativeMemory.allocate(arena, 64, 4L << 20));
         }
+    }
+
+    @Test
+    void readsTheBracketedTransparentHugePageMode(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("enabled");
+        Files.writeString(f, "always [madvise] never\n");
+        assertEquals("madvise", NativeMemory.transparentHugePageMode(f));
+        Files.writeString(f, "[always] madvise never\n");
+        assertEquals("always", NativeMemory.transparentHugePageMode(f));
+        Files.writeString(f, "always madvise never\n");
+        assertEquals("unknown", NativeMemory.transparentHugePageMode(f));
+        assertEquals("unreadable", NativeMemory.transparentHugePageMode(dir.resolve("absent")));
     }
 
     @Test
