@@ -133,36 +133,35 @@ final class Sparse24Gemv implements Sparse24DotKernel {
      */
     private static void oneToken(MemorySegment vals, MemorySegment codes, boolean bf16, int k,
                                  MemorySegment x, long xo, MemorySegment y, long yo, int r0, int r1) {
-        final int chunks = k / CHUNK;
         int r = r0;
         // One loop per value type and row count: a loop holding several load paths grows past the size
         // up to which C2 inlines the Vector API calls, and then every vector op allocates.
         for (; r + 2 <= r1; r += 2) {
             if (bf16) {
-                twoRowsBf16(vals, codes, k, x, xo, y, yo, r, 0, chunks);
+                twoRowsBf16(vals, codes, k, x, xo, y, yo, r);
             } else {
-                twoRowsF32(vals, codes, k, x, xo, y, yo, r, 0, chunks);
+                twoRowsF32(vals, codes, k, x, xo, y, yo, r);
             }
         }
         for (; r < r1; r++) {
             if (bf16) {
-                oneRowBf16(vals, codes, k, x, xo, y, yo, r, 0, chunks);
+                oneRowBf16(vals, codes, k, x, xo, y, yo, r);
             } else {
-                oneRowF32(vals, codes, k, x, xo, y, yo, r, 0, chunks);
+                oneRowF32(vals, codes, k, x, xo, y, yo, r);
             }
         }
     }
 
-    /** Rows r, r+1, chunks [c0, c1) of the token at byte xo. */
+    /** Rows r, r+1 over the whole chunks of K, for the token at byte xo. */
     private static void twoRowsF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                  MemorySegment y, long yo, int r, int c0, int c1) {
+                                  MemorySegment y, long yo, int r) {
         final long valRow = (long) (k / 2) * EB_F32;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final long v0 = r * valRow;
         final long q0 = r * codeRow;
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
-        for (int c = c0; c < c1; c++) {
+        for (int c = 0; c < k / CHUNK; c++) {
             long xc = xo + 4L * CHUNK * c;
             IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
             IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
@@ -175,13 +174,13 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         finish(y, yo, r + 1, sum(a1), vals, codes, bf16, k, kDone, x, xo);
     }
 
-    /** Row r, chunks [c0, c1) of the token at byte xo. */
+    /** Row r over the whole chunks of K, for the token at byte xo. */
     private static void oneRowF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                 MemorySegment y, long yo, int r, int c0, int c1) {
+                                 MemorySegment y, long yo, int r) {
         final long v0 = r * (long) (k / 2) * EB_F32;
         final long q0 = r * (long) Sparse24.wordsPerRow(k) * 2;
         FloatVector a0 = FloatVector.zero(FS);
-        for (int c = c0; c < c1; c++) {
+        for (int c = 0; c < k / CHUNK; c++) {
             long xc = xo + 4L * CHUNK * c;
             IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
             IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
@@ -228,16 +227,16 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                 xt + 3 * xRow);
     }
 
-    /** Rows r, r+1, chunks [c0, c1) of the token at byte xo. */
+    /** Rows r, r+1 over the whole chunks of K, for the token at byte xo. */
     private static void twoRowsBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                  MemorySegment y, long yo, int r, int c0, int c1) {
+                                  MemorySegment y, long yo, int r) {
         final long valRow = (long) (k / 2) * EB_BF16;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final long v0 = r * valRow;
         final long q0 = r * codeRow;
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
-        for (int c = c0; c < c1; c++) {
+        for (int c = 0; c < k / CHUNK; c++) {
             long xc = xo + 4L * CHUNK * c;
             IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
             IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
@@ -250,13 +249,13 @@ final class Sparse24Gemv implements Sparse24DotKernel {
         finish(y, yo, r + 1, sum(a1), vals, codes, bf16, k, kDone, x, xo);
     }
 
-    /** Row r, chunks [c0, c1) of the token at byte xo. */
+    /** Row r over the whole chunks of K, for the token at byte xo. */
     private static void oneRowBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                 MemorySegment y, long yo, int r, int c0, int c1) {
+                                 MemorySegment y, long yo, int r) {
         final long v0 = r * (long) (k / 2) * EB_BF16;
         final long q0 = r * (long) Sparse24.wordsPerRow(k) * 2;
         FloatVector a0 = FloatVector.zero(FS);
-        for (int c = c0; c < c1; c++) {
+        for (int c = 0; c < k / CHUNK; c++) {
             long xc = xo + 4L * CHUNK * c;
             IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
             IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
