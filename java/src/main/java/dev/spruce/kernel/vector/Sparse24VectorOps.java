@@ -8,6 +8,8 @@ import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -29,17 +31,23 @@ final class Sparse24VectorOps {
     /** BF16 layers whose values exceed this stay on the dot kernel below {@link #BF16_ROW_MIN_TOKENS} tokens. */
     private static final long BF16_CACHED_BYTES = 4L << 20;
     private static final int BF16_ROW_MIN_TOKENS = 8;
+    /** Tokens from which the token kernel runs (-Dspruce.sparse24.tokenMinTokens, for measurements). */
+    private static final int TOKEN_MIN_TOKENS = Integer.getInteger("spruce.sparse24.tokenMinTokens", 32);
 
     private final int threads;
     private final Sparse24DotKernel dot;
     private final Sparse24RowKernel rowGemm;
+    private final Sparse24TokenKernel tokenGemm;
     /** Each layer's repacked copy for the row kernel, built on first use; weak keys, so it goes with the layer. */
     private final Map<Sparse24, Sparse24RowPack> rowPacks = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Each layer's copy for the token kernel, likewise. */
+    private final Map<Sparse24, Sparse24TokenPack> tokenPacks = Collections.synchronizedMap(new WeakHashMap<>());
 
     Sparse24VectorOps(int bits, int threads) {
         this.threads = threads;
         this.dot = WidthSpecialized.instance(Sparse24Gemv.class, Sparse24DotKernel.class, bits);
         this.rowGemm = WidthSpecialized.instance(Sparse24RowGemm.class, Sparse24RowKernel.class, bits);
+        this.tokenGemm = WidthSpecialized.instance(Sparse24TokenGemm.class, Sparse24TokenKernel.class, bits);
     }
 
     static boolean supports(DType values) {
@@ -67,6 +75,9 @@ final class Sparse24VectorOps {
 
     /** Whether an n-token product of {@code s} takes the dot-product (register selection) kernel. */
     boolean usesDots(Sparse24 s, int n) {
+        if (n >= TOKEN_MIN_TOKENS) {
+            return false;
+        }
         if (n < ROW_MIN_TOKENS || s.rows() < rowGemm.rowBlock()) {
             return true;
         }
@@ -80,6 +91,8 @@ final class Sparse24VectorOps {
             // No Parallel.threadsFor cut here: tried 2026-11-30, MiniLM's 2:4 layers on one thread made the demo's
             // batch-1 speed drop from 41 to 26 sentences/s (this path costs more per multiply-add than dense GEMM).
             Parallel.forRange(s.rows(), threads, 16, (r0, r1) -> dotRows(s, xs, n, ys, r0, r1));
+        } else if (n >= TOKEN_MIN_TOKENS) {
+            tokenBlocks(s, xs, n, ys);
         } else {
             rowBlocks(s, xs, n, ys);
         }
@@ -106,6 +119,56 @@ final class Sparse24VectorOps {
         if (whole < m) {
             dot.rows(vals, codes, bf16, m, k, xs, n, ys, whole, m);
         }
+    }
+
+    /**
+     * The token kernel, one block of tokens at a time: the block is transposed once (K rows of token columns,
+     * columns past the last token zero), then the threads take row ranges of it.
+     */
+    private void tokenBlocks(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
+        final int k = s.cols();
+        final int tb = tokenGemm.blockTokens();
+        if ((long) k * tb > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("2:4 layer with K=" + k + " is too wide for the many-token CPU kernel");
+        }
+        final Sparse24TokenPack pack = tokenPack(s);
+        final float[] xt = new float[k * tb];
+        final MemorySegment xts = MemorySegment.ofArray(xt);
+        for (int t0 = 0; t0 < n; t0 += tb) {
+            final int first = t0;
+            final int nt = Math.min(tb, n - t0);
+            if (first > 0 && nt < tb) {
+                Arrays.fill(xt, 0f);
+            }
+            Parallel.forRange(k, threads, 256, (k0, k1) -> transpose(xs, k, first, nt, xt, tb, k0, k1));
+            // Three chunks per thread, claimed as they go, as for the row kernel.
+            Parallel.forRangeBalanced(s.rows(), threads, 16, 3, (r0, r1) ->
+                    tokenGemm.rows(pack, xts, first, nt, ys, r0, r1));
+        }
+    }
+
+    /** xt[kk * tb + t] = x[t0 + t, kk] for t in [0, nt) and kk in [k0, k1). */
+    private static void transpose(MemorySegment xs, int k, int t0, int nt, float[] xt, int tb, int k0, int k1) {
+        for (int t = 0; t < nt; t++) {
+            final long row = 4L * (t0 + t) * k;
+            for (int kk = k0; kk < k1; kk++) {
+                xt[kk * tb + t] = xs.get(ValueLayout.JAVA_FLOAT, row + 4L * kk);
+            }
+        }
+    }
+
+    private Sparse24TokenPack tokenPack(Sparse24 s) {
+        Sparse24TokenPack p = tokenPacks.get(s);
+        if (p == null) {
+            synchronized (tokenPacks) {
+                tokenPacks.keySet().removeIf(Sparse24::isClosed);
+            }
+            Sparse24TokenPack fresh = Sparse24TokenPack.allocate(s);
+            Parallel.forRange(s.rows(), threads, 16, (r0, r1) -> fresh.fill(s, r0, r1));
+            tokenPacks.putIfAbsent(s, fresh);
+            p = tokenPacks.get(s);
+        }
+        return p;
     }
 
     private Sparse24RowPack rowPack(Sparse24 s) {

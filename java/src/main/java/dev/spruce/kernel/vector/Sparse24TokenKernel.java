@@ -1,0 +1,16 @@
+package dev.spruce.kernel.vector;
+
+import java.lang.foreign.MemorySegment;
+
+/** 2:4 product for many tokens with vector lanes over tokens (see {@link Sparse24TokenGemm}). */
+interface Sparse24TokenKernel {
+    /** Tokens per block: the transposed activations hold this many token columns per k. */
+    int blockTokens();
+
+    /**
+     * For tokens t0 + [0, nt) (nt at most {@link #blockTokens()}) and rows [r0, r1):
+     * y[(t0 + t) * M + r] = S[r, :] . x[t0 + t, :], S given as its {@link Sparse24TokenPack}. {@code xt} is that token block transposed: K rows of
+     * {@link #blockTokens()} f32 token columns, the columns at and past nt zero.
+     */
+    void rows(Sparse24TokenPack pack, MemorySegment xt, int t0, int nt, MemorySegment y, int r0, int r1);
+}
