@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -53,6 +54,8 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
     private static final MemorySegment SCRATCH = Arena.global().allocate(SLOTS * SLOT, 64);
     /** Rows per pass over the tiles: their sums (rows x TB f32, 256 KB at 512 bits) stay in L2. */
     private static final int ROW_CHUNK = 512;
+    /** Each thread's row sums, kept between calls (256 KB at 512 bits) so a call allocates nothing. */
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[ROW_CHUNK * TB]);
     /** Bit s set: slot s is in use. */
     private static final AtomicInteger BUSY = new AtomicInteger();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -72,14 +75,17 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
     }
 
     @Override
+    public int lanes() {
+        return L;
+    }
+
+    @Override
     public void rows(Sparse24TokenPack pack, MemorySegment xt, int t0, int nt, MemorySegment y, int r0, int r1) {
         final int slot = claim();
         try {
-            final float[] acc = new float[Math.min(ROW_CHUNK, r1 - r0) * TB];
+            final float[] acc = SUMS.get();
             for (int c0 = r0; c0 < r1; c0 += ROW_CHUNK) {
-                if (c0 > r0) {
-                    java.util.Arrays.fill(acc, 0f);
-                }
+                Arrays.fill(acc, 0, Math.min(ROW_CHUNK, r1 - c0) * TB, 0f);
                 chunk(pack, xt, t0, nt, y, c0, Math.min(r1, c0 + ROW_CHUNK), slot, acc);
             }
         } finally {

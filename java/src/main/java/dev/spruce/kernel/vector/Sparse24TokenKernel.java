@@ -7,6 +7,9 @@ interface Sparse24TokenKernel {
     /** Tokens per block: the transposed activations hold this many token columns per k. */
     int blockTokens();
 
+    /** Tokens per vector: a block's last vector is computed whole, its lanes past the last token dropped. */
+    int lanes();
+
     /**
      * For tokens t0 + [0, nt) (nt at most {@link #blockTokens()}) and rows [r0, r1):
      * y[(t0 + t) * M + r] = S[r, :] . x[t0 + t, :], S given as its {@link Sparse24TokenPack}. {@code xt} is that token block transposed: K rows of

@@ -31,8 +31,6 @@ final class Sparse24VectorOps {
     /** BF16 layers whose values exceed this stay on the dot kernel below {@link #BF16_ROW_MIN_TOKENS} tokens. */
     private static final long BF16_CACHED_BYTES = 4L << 20;
     private static final int BF16_ROW_MIN_TOKENS = 8;
-    /** Tokens from which the token kernel runs (-Dspruce.sparse24.tokenMinTokens, for measurements). */
-    private static final int TOKEN_MIN_TOKENS = Integer.getInteger("spruce.sparse24.tokenMinTokens", 32);
 
     private final int threads;
     private final Sparse24DotKernel dot;
@@ -40,6 +38,14 @@ final class Sparse24VectorOps {
     private final Sparse24TokenKernel tokenGemm;
     /** Each layer's repacked copy for the row kernel, built on first use; weak keys, so it goes with the layer. */
     private final Map<Sparse24, Sparse24RowPack> rowPacks = Collections.synchronizedMap(new WeakHashMap<>());
+    /**
+     * Tokens from which the token kernel runs (-Dspruce.sparse24.tokenMinTokens, for measurements): 4 token
+     * vectors. At 512 bits, 64 tokens ran 13-25% faster than the row kernel, 48 the same, 32 10-15% slower
+     * (11008x4096 and 4096x4096, 2026-11-30).
+     */
+    private final int tokenMinTokens;
+    /** The calling thread's transposed token block, kept between calls (K x the kernel's block of tokens). */
+    private final ThreadLocal<float[]> tokenTiles = new ThreadLocal<>();
     /** Each layer's copy for the token kernel, likewise. */
     private final Map<Sparse24, Sparse24TokenPack> tokenPacks = Collections.synchronizedMap(new WeakHashMap<>());
 
@@ -48,6 +54,7 @@ final class Sparse24VectorOps {
         this.dot = WidthSpecialized.instance(Sparse24Gemv.class, Sparse24DotKernel.class, bits);
         this.rowGemm = WidthSpecialized.instance(Sparse24RowGemm.class, Sparse24RowKernel.class, bits);
         this.tokenGemm = WidthSpecialized.instance(Sparse24TokenGemm.class, Sparse24TokenKernel.class, bits);
+        this.tokenMinTokens = Integer.getInteger("spruce.sparse24.tokenMinTokens", tokenGemm.blockTokens() / 2);
     }
 
     static boolean supports(DType values) {
@@ -75,7 +82,7 @@ final class Sparse24VectorOps {
 
     /** Whether an n-token product of {@code s} takes the dot-product (register selection) kernel. */
     boolean usesDots(Sparse24 s, int n) {
-        if (n >= TOKEN_MIN_TOKENS) {
+        if (n >= tokenMinTokens) {
             return false;
         }
         if (n < ROW_MIN_TOKENS || s.rows() < rowGemm.rowBlock()) {
@@ -91,7 +98,7 @@ final class Sparse24VectorOps {
             // No Parallel.threadsFor cut here: tried 2026-11-30, MiniLM's 2:4 layers on one thread made the demo's
             // batch-1 speed drop from 41 to 26 sentences/s (this path costs more per multiply-add than dense GEMM).
             Parallel.forRange(s.rows(), threads, 16, (r0, r1) -> dotRows(s, xs, n, ys, r0, r1));
-        } else if (n >= TOKEN_MIN_TOKENS) {
+        } else if (n >= tokenMinTokens) {
             tokenBlocks(s, xs, n, ys);
         } else {
             rowBlocks(s, xs, n, ys);
@@ -128,32 +135,44 @@ final class Sparse24VectorOps {
     private void tokenBlocks(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
         final int k = s.cols();
         final int tb = tokenGemm.blockTokens();
+        final int lanes = tokenGemm.lanes();
         if ((long) k * tb > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("2:4 layer with K=" + k + " is too wide for the many-token CPU kernel");
         }
         final Sparse24TokenPack pack = tokenPack(s);
-        final float[] xt = new float[k * tb];
+        float[] xt = tokenTiles.get();
+        if (xt == null || xt.length < k * tb) {
+            xt = new float[k * tb];
+            tokenTiles.set(xt);
+        }
+        final float[] tiles = xt;
         final MemorySegment xts = MemorySegment.ofArray(xt);
         for (int t0 = 0; t0 < n; t0 += tb) {
             final int first = t0;
             final int nt = Math.min(tb, n - t0);
-            if (first > 0 && nt < tb) {
-                Arrays.fill(xt, 0f);
-            }
-            Parallel.forRange(k, threads, 256, (k0, k1) -> transpose(xs, k, first, nt, xt, tb, k0, k1));
+            final int padded = Math.min(tb, (nt + lanes - 1) / lanes * lanes);
+            Parallel.forRange(k, threads, 256, (k0, k1) -> transpose(xs, k, first, nt, padded, tiles, tb, k0, k1));
             // Three chunks per thread, claimed as they go, as for the row kernel.
             Parallel.forRangeBalanced(s.rows(), threads, 16, 3, (r0, r1) ->
                     tokenGemm.rows(pack, xts, first, nt, ys, r0, r1));
         }
     }
 
-    /** xt[kk * tb + t] = x[t0 + t, kk] for t in [0, nt) and kk in [k0, k1). */
-    private static void transpose(MemorySegment xs, int k, int t0, int nt, float[] xt, int tb, int k0, int k1) {
+    /**
+     * xt[kk * tb + t] = x[t0 + t, kk] for t in [0, nt) and kk in [k0, k1), and zero for t in [nt, padded), the rest
+     * of the last token vector (the kernel computes those lanes and drops them; zeros keep stale values, which may
+     * be NaN or subnormal, out of its arithmetic).
+     */
+    private static void transpose(MemorySegment xs, int k, int t0, int nt, int padded, float[] xt, int tb, int k0,
+                                  int k1) {
         for (int t = 0; t < nt; t++) {
             final long row = 4L * (t0 + t) * k;
             for (int kk = k0; kk < k1; kk++) {
                 xt[kk * tb + t] = xs.get(ValueLayout.JAVA_FLOAT, row + 4L * kk);
             }
+        }
+        for (int kk = k0; kk < k1; kk++) {
+            Arrays.fill(xt, kk * tb + nt, kk * tb + padded, 0f);
         }
     }
 
