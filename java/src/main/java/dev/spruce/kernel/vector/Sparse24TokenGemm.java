@@ -114,10 +114,14 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
             }
         }
         final int m = pack.rows;
-        for (int t = 0; t < nt; t++) {
-            final long yo = 4L * ((long) (t0 + t) * m + r0);
-            for (int r = r0; r < r1; r++) {
-                y.set(JF, yo + 4L * (r - r0), acc[(r - r0) * TB + t]);
+        // In blocks of 16 rows, as the caller's transpose, so each acc line is read while it is in L1.
+        for (int rb = r0; rb < r1; rb += 16) {
+            final int re = Math.min(r1, rb + 16);
+            for (int t = 0; t < nt; t++) {
+                final long yo = 4L * ((long) (t0 + t) * m + r0);
+                for (int r = rb; r < re; r++) {
+                    y.set(JF, yo + 4L * (r - r0), acc[(r - r0) * TB + t]);
+                }
             }
         }
     }

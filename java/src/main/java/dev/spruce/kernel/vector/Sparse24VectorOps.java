@@ -165,10 +165,15 @@ final class Sparse24VectorOps {
      */
     private static void transpose(MemorySegment xs, int k, int t0, int nt, int padded, float[] xt, int tb, int k0,
                                   int k1) {
-        for (int t = 0; t < nt; t++) {
-            final long row = 4L * (t0 + t) * k;
-            for (int kk = k0; kk < k1; kk++) {
-                xt[kk * tb + t] = xs.get(ValueLayout.JAVA_FLOAT, row + 4L * kk);
+        // In blocks of 16 k (a cache line of each token's row): the whole range at once, each write a new line,
+        // ran 6x slower (K=11008 x 128 tokens: 11.6-12.0 vs 1.9-2.1 ms).
+        for (int kb = k0; kb < k1; kb += 16) {
+            final int ke = Math.min(k1, kb + 16);
+            for (int t = 0; t < nt; t++) {
+                final long row = 4L * (t0 + t) * k;
+                for (int kk = kb; kk < ke; kk++) {
+                    xt[kk * tb + t] = xs.get(ValueLayout.JAVA_FLOAT, row + 4L * kk);
+                }
             }
         }
         for (int kk = k0; kk < k1; kk++) {
