@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Y = S X for a {@link Sparse24} S and many tokens, with vector lanes over tokens: for each kept value of a row,
+ * Y = S X for a {@link dev.spruce.layout.Sparse24} S and many tokens, with vector lanes over tokens: for each kept value of a row,
  * one broadcast of the value and one FMA per vector of tokens, whose other operand is the activation row the
  * kept value's code names, loaded from a transposed tile of the tokens.
  *
@@ -29,11 +29,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * mean a load can never leave the scratch, whatever the codes say.
  *
  * <p>Work: the caller transposes a block of up to 8 vectors of tokens once ({@code xt}, K rows of token columns);
- * each call here claims a slot of the scratch and, per tile of 64 k (16 groups, whose 4-bit codes are one 64-bit
- * word of the layout), copies the tile's rows into it (32 KB at 512 bits: L1) and runs its rows over it,
- * accumulating in a per-call array of rows x tokens. Values are read straight from the layout (BF16 widened per
- * row and tile), so this kernel needs no repacked copy of the layer. Loaded once per vector width by
- * {@link WidthSpecialized}; the scratch is per width.
+ * each call here claims a slot of the scratch and, per tile of 64 k, copies the tile's rows into it (32 KB at 512
+ * bits: L1) and runs its rows over it, reading their kept values and positions from the layer's
+ * {@link Sparse24TokenPack} in order and accumulating in the thread's rows x tokens sums (512 rows at a time, so
+ * they stay in L2). Loaded once per vector width by {@link WidthSpecialized}; the scratch is per width (1 MB of
+ * native memory at 512 bits, never freed).
  */
 final class Sparse24TokenGemm implements Sparse24TokenKernel {
     private static final int BITS = WidthSpecialized.bits(MethodHandles.lookup());
@@ -150,7 +150,7 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
         }
     }
 
-    /** Byte offset of row k-row {@code i} of a tile inside the scratch, for the (masked) slot. */
+    /** Byte offset of a slot inside the scratch (masked: see the class comment). */
     private static long slotBase(int slot) {
         return (long) (slot & (SLOTS - 1)) * SLOT;
     }
@@ -163,7 +163,8 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
             final long d = sb + (i & (KT - 1)) * ROW;
             final long s = src + i * ROW;
             for (int q = 0; q < vectors; q++) {
-                FloatVector.fromMemorySegment(FS, xt, s + q * VB, LE).intoMemorySegment(SCRATCH, d + (q & (VECTORS - 1)) * VB, LE);
+                FloatVector.fromMemorySegment(FS, xt, s + q * VB, LE)
+                        .intoMemorySegment(SCRATCH, d + (q & (VECTORS - 1)) * VB, LE);
             }
         }
     }
@@ -205,55 +206,74 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
         }
     }
 
-    /** As {@link #tile8} for up to 4 token vectors. */
+    /**
+     * As {@link #tile8} for up to 4 token vectors. The kept values alternate between two sets of sums (added at the
+     * end): an FMA waits 4 cycles for its sum, so 4 chains would cap the core at one FMA per cycle. Kept counts are
+     * even (two per group).
+     */
     private static void tile4(float[] w, byte[] pos, int at, int kept, int slot, float[] acc, int rows) {
         final long sb = slotBase(slot);
         for (int r = 0; r < rows; r++, at += kept) {
             final int ao = r * TB;
             FloatVector a0 = FloatVector.fromArray(FS, acc, ao), a1 = FloatVector.fromArray(FS, acc, ao + L);
             FloatVector a2 = FloatVector.fromArray(FS, acc, ao + 2 * L), a3 = FloatVector.fromArray(FS, acc, ao + 3 * L);
-            for (int i = at; i < at + kept; i++) {
+            FloatVector b0 = FloatVector.zero(FS), b1 = b0, b2 = b0, b3 = b0;
+            for (int i = at; i < at + kept; i += 2) {
                 final long p = at(sb, pos[i]);
+                final long q = at(sb, pos[i + 1]);
                 final FloatVector v = FloatVector.broadcast(FS, w[i]);
+                final FloatVector u = FloatVector.broadcast(FS, w[i + 1]);
                 a0 = v.fma(FloatVector.fromMemorySegment(FS, SCRATCH, p, LE), a0);
                 a1 = v.fma(FloatVector.fromMemorySegment(FS, SCRATCH, p + VB, LE), a1);
                 a2 = v.fma(FloatVector.fromMemorySegment(FS, SCRATCH, p + 2 * VB, LE), a2);
                 a3 = v.fma(FloatVector.fromMemorySegment(FS, SCRATCH, p + 3 * VB, LE), a3);
+                b0 = u.fma(FloatVector.fromMemorySegment(FS, SCRATCH, q, LE), b0);
+                b1 = u.fma(FloatVector.fromMemorySegment(FS, SCRATCH, q + VB, LE), b1);
+                b2 = u.fma(FloatVector.fromMemorySegment(FS, SCRATCH, q + 2 * VB, LE), b2);
+                b3 = u.fma(FloatVector.fromMemorySegment(FS, SCRATCH, q + 3 * VB, LE), b3);
             }
-            a0.intoArray(acc, ao);
-            a1.intoArray(acc, ao + L);
-            a2.intoArray(acc, ao + 2 * L);
-            a3.intoArray(acc, ao + 3 * L);
+            a0.add(b0).intoArray(acc, ao);
+            a1.add(b1).intoArray(acc, ao + L);
+            a2.add(b2).intoArray(acc, ao + 2 * L);
+            a3.add(b3).intoArray(acc, ao + 3 * L);
         }
     }
 
-    /** As {@link #tile8} for 2 token vectors. */
+    /** As {@link #tile4} for 2 token vectors: the kept values alternate between two sets of sums, 4 chains. */
     private static void tile2(float[] w, byte[] pos, int at, int kept, int slot, float[] acc, int rows) {
         final long sb = slotBase(slot);
         for (int r = 0; r < rows; r++, at += kept) {
             final int ao = r * TB;
             FloatVector a0 = FloatVector.fromArray(FS, acc, ao), a1 = FloatVector.fromArray(FS, acc, ao + L);
-            for (int i = at; i < at + kept; i++) {
+            FloatVector b0 = FloatVector.zero(FS), b1 = b0;
+            for (int i = at; i < at + kept; i += 2) {
                 final long p = at(sb, pos[i]);
+                final long q = at(sb, pos[i + 1]);
                 final FloatVector v = FloatVector.broadcast(FS, w[i]);
+                final FloatVector u = FloatVector.broadcast(FS, w[i + 1]);
                 a0 = v.fma(FloatVector.fromMemorySegment(FS, SCRATCH, p, LE), a0);
                 a1 = v.fma(FloatVector.fromMemorySegment(FS, SCRATCH, p + VB, LE), a1);
+                b0 = u.fma(FloatVector.fromMemorySegment(FS, SCRATCH, q, LE), b0);
+                b1 = u.fma(FloatVector.fromMemorySegment(FS, SCRATCH, q + VB, LE), b1);
             }
-            a0.intoArray(acc, ao);
-            a1.intoArray(acc, ao + L);
+            a0.add(b0).intoArray(acc, ao);
+            a1.add(b1).intoArray(acc, ao + L);
         }
     }
 
-    /** As {@link #tile8} for 1 token vector. */
+    /** As {@link #tile4} for 1 token vector: the kept values alternate between two chains. */
     private static void tile1(float[] w, byte[] pos, int at, int kept, int slot, float[] acc, int rows) {
         final long sb = slotBase(slot);
         for (int r = 0; r < rows; r++, at += kept) {
             final int ao = r * TB;
             FloatVector a0 = FloatVector.fromArray(FS, acc, ao);
-            for (int i = at; i < at + kept; i++) {
+            FloatVector b0 = FloatVector.zero(FS);
+            for (int i = at; i < at + kept; i += 2) {
                 a0 = FloatVector.broadcast(FS, w[i]).fma(FloatVector.fromMemorySegment(FS, SCRATCH, at(sb, pos[i]), LE), a0);
+                b0 = FloatVector.broadcast(FS, w[i + 1])
+                        .fma(FloatVector.fromMemorySegment(FS, SCRATCH, at(sb, pos[i + 1]), LE), b0);
             }
-            a0.intoArray(acc, ao);
+            a0.add(b0).intoArray(acc, ao);
         }
     }
 }

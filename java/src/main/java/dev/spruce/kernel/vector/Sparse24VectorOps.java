@@ -22,8 +22,10 @@ import java.util.WeakHashMap;
  * activations selected in registers: memory-bound, wins by bytes); two or more use {@link Sparse24RowGemm} (lanes
  * over weight rows, from a per-layer repacked copy: each kept value costs a lane permute and an FMA, no load),
  * except BF16 layers too big for the caches at fewer than 8 tokens, which stay memory-bound and read fewer bytes
- * from the BF16 layout than from the f32 repack. F32 and BF16 values; F16 values are refused (there is no
- * half-float widening in the Vector API to use here).
+ * from the BF16 layout than from the f32 repack; four token vectors and more (64 tokens at 512 bits) use
+ * {@link Sparse24TokenGemm} (lanes over tokens, from its own per-layer copy: an FMA per kept value and token
+ * vector, no permute). F32 and BF16 values; F16 values are refused (there is no half-float widening in the Vector
+ * API to use here).
  */
 final class Sparse24VectorOps {
     /** Tokens from which the row kernel runs (-Dspruce.sparse24.rowMinTokens, for measurements). */
