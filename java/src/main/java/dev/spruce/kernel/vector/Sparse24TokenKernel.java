@@ -11,6 +11,12 @@ interface Sparse24TokenKernel {
     int lanes();
 
     /**
+     * xt[kk * blockTokens + t] = x[t0 + t, kk] for t in [0, nt) and kk in [k0, k1) (x is tokens x K, f32), and zero
+     * for the rest of the last token vector; k ranges may be filled in parallel.
+     */
+    void transpose(MemorySegment x, int k, int t0, int nt, float[] xt, int k0, int k1);
+
+    /**
      * For tokens t0 + [0, nt) (nt at most {@link #blockTokens()}) and rows [r0, r1):
      * y[(t0 + t) * M + r] = S[r, :] . x[t0 + t, :], S given as its {@link Sparse24TokenPack}. {@code xt} is that token block transposed: K rows of
      * {@link #blockTokens()} f32 token columns, the columns at and past nt zero.

@@ -8,8 +8,6 @@ import dev.spruce.tensor.DType;
 import dev.spruce.tensor.Matrix;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -46,6 +44,7 @@ final class Sparse24VectorOps {
      * (11008x4096 and 4096x4096, 2026-11-30).
      */
     private final int tokenMinTokens;
+    private static final int TOKEN_MIN_ROWS_PER_THREAD = Integer.getInteger("spruce.sparse24.tokenMinRows", 512);
     /** The calling thread's transposed token block, kept between calls (K x the kernel's block of tokens). */
     private final ThreadLocal<float[]> tokenTiles = new ThreadLocal<>();
     /** Each layer's copy for the token kernel, likewise. */
@@ -82,9 +81,20 @@ final class Sparse24VectorOps {
         product(s, x.segment(), x.rows(), y.segment());
     }
 
+    /**
+     * Whether an n-token product of {@code s} takes the token kernel: 4 token vectors and more, on layers with at
+     * least {@link #TOKEN_MIN_ROWS_PER_THREAD} rows per thread. Each block of tokens is transposed and copied
+     * tile by tile into L1 per row chunk, costs that only enough rows repay: on two threads at 256 tokens, 384
+     * rows ran 1.30x slower than the row kernel, 768-1536 rows even, 1024 rows 6% and 3072 rows 28% faster
+     * (2026-11-30).
+     */
+    boolean usesTokens(Sparse24 s, int n) {
+        return n >= tokenMinTokens && s.rows() >= TOKEN_MIN_ROWS_PER_THREAD * threads;
+    }
+
     /** Whether an n-token product of {@code s} takes the dot-product (register selection) kernel. */
     boolean usesDots(Sparse24 s, int n) {
-        if (n >= tokenMinTokens) {
+        if (usesTokens(s, n)) {
             return false;
         }
         if (n < ROW_MIN_TOKENS || s.rows() < rowGemm.rowBlock()) {
@@ -100,7 +110,7 @@ final class Sparse24VectorOps {
             // No Parallel.threadsFor cut here: tried 2026-11-30, MiniLM's 2:4 layers on one thread made the demo's
             // batch-1 speed drop from 41 to 26 sentences/s (this path costs more per multiply-add than dense GEMM).
             Parallel.forRange(s.rows(), threads, 16, (r0, r1) -> dotRows(s, xs, n, ys, r0, r1));
-        } else if (n >= tokenMinTokens) {
+        } else if (usesTokens(s, n)) {
             tokenBlocks(s, xs, n, ys);
         } else {
             rowBlocks(s, xs, n, ys);
@@ -137,7 +147,6 @@ final class Sparse24VectorOps {
     private void tokenBlocks(Sparse24 s, MemorySegment xs, int n, MemorySegment ys) {
         final int k = s.cols();
         final int tb = tokenGemm.blockTokens();
-        final int lanes = tokenGemm.lanes();
         if ((long) k * tb > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("2:4 layer with K=" + k + " is too wide for the many-token CPU kernel");
         }
@@ -152,34 +161,10 @@ final class Sparse24VectorOps {
         for (int t0 = 0; t0 < n; t0 += tb) {
             final int first = t0;
             final int nt = Math.min(tb, n - t0);
-            final int padded = Math.min(tb, (nt + lanes - 1) / lanes * lanes);
-            Parallel.forRange(k, threads, 256, (k0, k1) -> transpose(xs, k, first, nt, padded, tiles, tb, k0, k1));
+            Parallel.forRange(k, threads, 256, (k0, k1) -> tokenGemm.transpose(xs, k, first, nt, tiles, k0, k1));
             // Three chunks per thread, claimed as they go, as for the row kernel.
             Parallel.forRangeBalanced(s.rows(), threads, 16, 3, (r0, r1) ->
                     tokenGemm.rows(pack, xts, first, nt, ys, r0, r1));
-        }
-    }
-
-    /**
-     * xt[kk * tb + t] = x[t0 + t, kk] for t in [0, nt) and kk in [k0, k1), and zero for t in [nt, padded), the rest
-     * of the last token vector (the kernel computes those lanes and drops them; zeros keep stale values, which may
-     * be NaN or subnormal, out of its arithmetic).
-     */
-    private static void transpose(MemorySegment xs, int k, int t0, int nt, int padded, float[] xt, int tb, int k0,
-                                  int k1) {
-        // In blocks of 16 k (a cache line of each token's row): the whole range at once, each write a new line,
-        // ran 6x slower (K=11008 x 128 tokens: 11.6-12.0 vs 1.9-2.1 ms).
-        for (int kb = k0; kb < k1; kb += 16) {
-            final int ke = Math.min(k1, kb + 16);
-            for (int t = 0; t < nt; t++) {
-                final long row = 4L * (t0 + t) * k;
-                for (int kk = kb; kk < ke; kk++) {
-                    xt[kk * tb + t] = xs.get(ValueLayout.JAVA_FLOAT, row + 4L * kk);
-                }
-            }
-        }
-        for (int kk = k0; kk < k1; kk++) {
-            Arrays.fill(xt, kk * tb + nt, kk * tb + padded, 0f);
         }
     }
 

@@ -151,13 +151,14 @@ class NoBoxingTest {
             // The token kernel: a block of 8 token vectors, then a last block of 4, 2 or 1 (at 512 bits).
             int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
             int[] batches = {8 * lanes + 3 * lanes + 1, 8 * lanes + lanes + 1, 8 * lanes + 1};
-            try (Sparse24 s = Sparse24Fixtures.randomLayout(new SplittableRandom(5), m, k, dt);
+            // 512 rows: the token kernel's minimum per thread (smaller layers take the row kernel).
+            try (Sparse24 s = Sparse24Fixtures.randomLayout(new SplittableRandom(5), 512, k, dt);
                  Matrix xa = Matrix.of(random(batches[0] * k, 7), batches[0], k);
                  Matrix xb = Matrix.of(random(batches[1] * k, 8), batches[1], k);
                  Matrix xc = Matrix.of(random(batches[2] * k, 9), batches[2], k);
-                 Matrix ya = Matrix.allocate(batches[0], m, DType.F32);
-                 Matrix yb = Matrix.allocate(batches[1], m, DType.F32);
-                 Matrix yc = Matrix.allocate(batches[2], m, DType.F32)) {
+                 Matrix ya = Matrix.allocate(batches[0], 512, DType.F32);
+                 Matrix yb = Matrix.allocate(batches[1], 512, DType.F32);
+                 Matrix yc = Matrix.allocate(batches[2], 512, DType.F32)) {
                 assertCompiledWithoutBoxing("2:4 token kernel " + dt, () -> {
                     vb.spmm24(s, xa, ya);
                     vb.spmm24(s, xb, yb);
