@@ -13,9 +13,9 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Y = S X for a {@link dev.spruce.layout.Sparse24} S and many tokens, with vector lanes over tokens: for each kept value of a row,
- * one broadcast of the value and one FMA per vector of tokens, whose other operand is the activation row the
- * kept value's code names, loaded from a transposed tile of the tokens.
+ * Y = S X for a {@link dev.spruce.layout.Sparse24} S and many tokens, with vector lanes over tokens: for each kept
+ * value of a row, one broadcast of the value and one FMA per vector of tokens, whose other operand is the activation
+ * row the kept value's code names, loaded from a transposed tile of the tokens.
  *
  * <p>Why this shape for many tokens: a kept value costs an FMA per token vector (its load folds into the FMA),
  * where {@link Sparse24RowGemm} spends a lane permute and an FMA, and on AVX-512 cores the permutes and half the
@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the row kernel (166 vs 150-168 dense-equivalent GFLOP/s in L1, measured 2026-11-30). So the tile lives in
  * {@link #SCRATCH}, a {@code static final} native segment: its size is a JIT constant, and offsets masked into
  * it ({@code & (KT - 1)} for the k, {@code & (SLOTS - 1)} for the slot) let C2 prove every load in bounds and drop
- * the checks (187-202 GFLOP/s in L1; 4096x4096 x 256 tokens 175-179 vs the row kernel's 138). The masks also
+ * the checks (187-212 GFLOP/s in L1; 4096x4096 x 256 tokens 175-181 vs the row kernel's 132-139). The masks also
  * mean a load can never leave the scratch, whatever the codes say.
  *
  * <p>Work: the caller transposes a block of up to 8 vectors of tokens once ({@code xt}, K rows of token columns);
@@ -306,7 +306,8 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
             FloatVector a0 = FloatVector.fromArray(FS, acc, ao);
             FloatVector b0 = FloatVector.zero(FS);
             for (int i = at; i < at + kept; i += 2) {
-                a0 = FloatVector.broadcast(FS, w[i]).fma(FloatVector.fromMemorySegment(FS, SCRATCH, at(sb, pos[i]), LE), a0);
+                a0 = FloatVector.broadcast(FS, w[i])
+                        .fma(FloatVector.fromMemorySegment(FS, SCRATCH, at(sb, pos[i]), LE), a0);
                 b0 = FloatVector.broadcast(FS, w[i + 1])
                         .fma(FloatVector.fromMemorySegment(FS, SCRATCH, at(sb, pos[i + 1]), LE), b0);
             }

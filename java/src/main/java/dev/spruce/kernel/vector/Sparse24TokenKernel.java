@@ -18,8 +18,8 @@ interface Sparse24TokenKernel {
 
     /**
      * For tokens t0 + [0, nt) (nt at most {@link #blockTokens()}) and rows [r0, r1):
-     * y[(t0 + t) * M + r] = S[r, :] . x[t0 + t, :], S given as its {@link Sparse24TokenPack}. {@code xt} is that token block transposed: K rows of
-     * {@link #blockTokens()} f32 token columns, the columns at and past nt zero.
+     * y[(t0 + t) * M + r] = S[r, :] . x[t0 + t, :], S given as its {@link Sparse24TokenPack}. {@code xt} is that
+     * token block as {@link #transpose} leaves it: K rows of {@link #blockTokens()} f32 token columns.
      */
     void rows(Sparse24TokenPack pack, MemorySegment xt, int t0, int nt, MemorySegment y, int r0, int r1);
 }

@@ -11,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.function.Supplier;
 
 /**
  * The 2:4 products of {@link VectorBackend}: argument checks, the choice between the two kernels and the split of
@@ -40,8 +41,8 @@ final class Sparse24VectorOps {
     private final Map<Sparse24, Sparse24RowPack> rowPacks = Collections.synchronizedMap(new WeakHashMap<>());
     /**
      * Tokens from which the token kernel runs (-Dspruce.sparse24.tokenMinTokens, for measurements): 4 token
-     * vectors. At 512 bits, 64 tokens ran 13-25% faster than the row kernel, 48 the same, 32 10-15% slower
-     * (11008x4096 and 4096x4096, 2026-11-30).
+     * vectors. At 512 bits, 64 tokens ran 13-25% faster than the row kernel, 48 the same, 32 0-15% slower
+     * (11008x4096 and 4096x4096, 2026-11-30); at 256 bits (forced) 32 tokens ran 11% faster.
      */
     private final int tokenMinTokens;
     private static final int TOKEN_MIN_ROWS_PER_THREAD = Integer.getInteger("spruce.sparse24.tokenMinRows", 512);
@@ -169,30 +170,31 @@ final class Sparse24VectorOps {
     }
 
     private Sparse24TokenPack tokenPack(Sparse24 s) {
-        Sparse24TokenPack p = tokenPacks.get(s);
-        if (p == null) {
-            synchronized (tokenPacks) {
-                tokenPacks.keySet().removeIf(Sparse24::isClosed);
-            }
+        return cachedPack(tokenPacks, s, () -> {
             Sparse24TokenPack fresh = Sparse24TokenPack.allocate(s);
             Parallel.forRange(s.rows(), threads, 16, (r0, r1) -> fresh.fill(s, r0, r1));
-            tokenPacks.putIfAbsent(s, fresh);
-            p = tokenPacks.get(s);
-        }
-        return p;
+            return fresh;
+        });
     }
 
     private Sparse24RowPack rowPack(Sparse24 s) {
-        Sparse24RowPack p = rowPacks.get(s);
-        if (p == null) {
-            // A closed layer can never run again: drop its copy now rather than when the GC clears the key.
-            synchronized (rowPacks) {
-                rowPacks.keySet().removeIf(Sparse24::isClosed);
-            }
+        return cachedPack(rowPacks, s, () -> {
             Sparse24RowPack fresh = Sparse24RowPack.allocate(s, rowGemm.rowBlock());
             Parallel.forRange(fresh.rows / fresh.lanes, threads, 1, (b0, b1) -> fresh.fill(s, b0, b1));
-            rowPacks.putIfAbsent(s, fresh);
-            p = rowPacks.get(s);
+            return fresh;
+        });
+    }
+
+    /** The layer's copy in {@code packs}, built on first use. */
+    private static <P> P cachedPack(Map<Sparse24, P> packs, Sparse24 s, Supplier<P> build) {
+        P p = packs.get(s);
+        if (p == null) {
+            // A closed layer can never run again: drop its copy now rather than when the GC clears the key.
+            synchronized (packs) {
+                packs.keySet().removeIf(Sparse24::isClosed);
+            }
+            packs.putIfAbsent(s, build.get());
+            p = packs.get(s);
         }
         return p;
     }
