@@ -55,6 +55,24 @@ class NativeMemoryTest {
     }
 
     @Test
+    void lowForeverMemoryIsZeroedAlignedAndBelow2GbOnLinuxX86() {
+        long bytes = 3 * 4096 + 100;
+        MemorySegment s = NativeMemory.allocateLowForever(bytes);
+        checkUsable(null, s, bytes, 64);
+        String arch = System.getProperty("os.arch");
+        boolean linuxX86 = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
+                && (arch.equals("amd64") || arch.equals("x86_64"));
+        if (linuxX86 && NativeMemory.class.getModule().isNativeAccessEnabled()) {
+            // This JVM has native access (the build's argLine), so MAP_32BIT was tried; the kernel grants it unless
+            // the low 2 GB are full.
+            assertTrue(NativeMemory.isLow(s), "mapped at 0x" + Long.toHexString(s.address()));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NativeMemory.allocateLowForever(0));
+        assertTrue(e.getMessage().contains("0 bytes"), e.getMessage());
+    }
+
+    @Test
     void badSizesAndAlignmentsAreRefusedByName() {
         try (Arena arena = Arena.ofConfined()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

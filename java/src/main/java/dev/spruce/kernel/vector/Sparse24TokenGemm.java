@@ -1,10 +1,10 @@
 package dev.spruce.kernel.vector;
 
+import dev.spruce.tensor.NativeMemory;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -51,7 +51,8 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
     private static final long SLOT = KT * ROW;
     /** Concurrent calls the scratch serves; a 33rd waits for a slot. A power of two (the slot index is masked). */
     private static final int SLOTS = 32;
-    private static final MemorySegment SCRATCH = Arena.global().allocate(SLOTS * SLOT, 64);
+    /** Below 2 GB where possible, so each load's address constant fits in its instruction (see NativeMemory). */
+    private static final MemorySegment SCRATCH = NativeMemory.allocateLowForever(SLOTS * SLOT);
     /** Rows per pass over the tiles: their sums (rows x TB f32, 256 KB at 512 bits) stay in L2. */
     private static final int ROW_CHUNK = 512;
     /** Each thread's row sums, kept between calls (256 KB at 512 bits) so a call allocates nothing. */
