@@ -100,6 +100,47 @@ class Sparse24KernelTest {
     }
 
     /**
+     * Six user threads multiply one layer at once, each with its own tokens, through one backend: the token kernel's
+     * scratch slots, per-thread sums and transposed blocks, and the layer's shared repack, must keep the callers
+     * apart (results checked against float64, and a caller's token count changes between calls).
+     */
+    @Test
+    void concurrentCallersGetTheirOwnProducts() throws Exception {
+        int m = 70;
+        int k = 196;
+        try (Sparse24 s = Sparse24Fixtures.randomLayout(new SplittableRandom(77), m, k, DType.F32);
+             Matrix dense = s.toDense()) {
+            float[] d = dense.toFloatArray();
+            Backend b = new VectorBackend(0, 2);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+            try {
+                List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+                for (int c = 0; c < 6; c++) {
+                    final int caller = c;
+                    done.add(pool.submit(() -> {
+                        SplittableRandom rnd = new SplittableRandom(1000 + caller);
+                        for (int call = 0; call < 12; call++) {
+                            int n = 64 + (caller * 37 + call * 53) % 140;
+                            float[] xs = random(rnd, n * k);
+                            try (Matrix x = Matrix.of(xs, n, k); Matrix y = Matrix.allocate(n, m, DType.F32)) {
+                                y.fill(Float.NaN);
+                                b.spmm24(s, x, y);
+                                assertClose(d, xs, m, k, n, y, "caller " + caller + " call " + call + " n=" + n);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : done) {
+                    f.get(2, java.util.concurrent.TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /**
      * One layer through a sequence of batch sizes on one backend: the row kernel's repacked copy is built on the
      * first many-token call and reused, and a BF16 layer past the cache-size cut (1040 x 4100 = 4.3 MB of values)
      * switches between the dot kernel (below 8 tokens) and the row kernel; every result still matches float64.
