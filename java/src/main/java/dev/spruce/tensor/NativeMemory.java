@@ -63,9 +63,10 @@ public final class NativeMemory {
     /**
      * {@code bytes} of zero-filled, 64-byte-aligned memory that lives as long as the process, mapped in the lowest
      * 2 GB of the address space where Linux on x86-64 allows it ({@code MAP_32BIT}), else anywhere (the global
-     * arena; also with {@code -Dspruce.lowScratch=false}). For kernels' constant scratch buffers: when such a buffer is a {@code static final} segment, C2 can put
-     * its address in a load's 32-bit displacement instead of keeping address constants in registers (the 2:4 token
-     * kernel, in L1: 226-230 vs 211-217 dense-equivalent GFLOP/s, 2026-11-30).
+     * arena; also with {@code -Dspruce.lowScratch=false}). For kernels' constant scratch buffers: when such a buffer
+     * is a {@code static final} segment, C2 can put its address in a load's 32-bit displacement instead of keeping
+     * address constants in registers (the 2:4 token kernel, in L1: 226-230 vs 211-217 dense-equivalent GFLOP/s,
+     * 2026-11-30).
      */
     public static MemorySegment allocateLowForever(long bytes) {
         if (bytes <= 0) {
@@ -73,21 +74,16 @@ public final class NativeMemory {
         }
         if (Libc.MISSING == null && LOW_MAPPING_ARCH
                 && Boolean.parseBoolean(System.getProperty("spruce.lowScratch", "true"))) {
-            try {
-                MemorySegment base = (MemorySegment) Libc.MMAP.invokeExact(MemorySegment.NULL, bytes, PROT_READ_WRITE,
-                        MAP_PRIVATE_ANONYMOUS | MAP_32BIT, -1, 0L);
-                if (base.address() != -1L && base.address() != 0L) {
-                    return base.reinterpret(bytes);
-                }
-            } catch (Throwable e) {
-                // fall through to the global arena
+            long start = Libc.mapAnonymous(bytes, MAP_32BIT);
+            if (start != 0L) {
+                return MemorySegment.ofAddress(start).reinterpret(bytes);
             }
         }
         return Arena.global().allocate(bytes, 64);
     }
 
     /** Whether {@code s} lies wholly in the lowest 2 GB of the address space. */
-    public static boolean isLow(MemorySegment s) {
+    static boolean isLow(MemorySegment s) {
         return s.isNative() && s.address() + s.byteSize() <= 1L << 31;
     }
 
@@ -154,6 +150,21 @@ public final class NativeMemory {
             MADVISE = madvise;
             MUNMAP = munmap;
         }
+
+        /**
+         * The address of a new private, anonymous, read-write (so zero-filled) mapping of {@code len} bytes, with
+         * {@code flags} added to mmap's; 0 if mmap refuses (callers fall back to an arena).
+         */
+        static long mapAnonymous(long len, int flags) {
+            try {
+                MemorySegment base = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, len, PROT_READ_WRITE,
+                        MAP_PRIVATE_ANONYMOUS | flags, -1, 0L);
+                long start = base.address();
+                return start == -1L ? 0L : start; // MAP_FAILED
+            } catch (Throwable e) {
+                return 0L;
+            }
+        }
     }
 
     /** Huge-page mappings; {@link #AVAILABLE} false (with a reason) wherever they cannot be used. */
@@ -180,21 +191,20 @@ public final class NativeMemory {
         /** A 2 MB-aligned anonymous mapping of {@code bytes} (plus slack to align), or null if mmap refuses. */
         static MemorySegment map(Arena arena, long bytes) {
             final long len = bytes + PAGE_2M;
+            final long start = Libc.mapAnonymous(len, 0);
+            if (start == 0L) {
+                return null; // fall back to the arena's allocator
+            }
+            long aligned = (start + PAGE_2M - 1) & -PAGE_2M;
             try {
-                MemorySegment base = (MemorySegment) Libc.MMAP.invokeExact(MemorySegment.NULL, len, PROT_READ_WRITE,
-                        MAP_PRIVATE_ANONYMOUS, -1, 0L);
-                final long start = base.address();
-                if (start == -1L || start == 0L) {
-                    return null; // MAP_FAILED: fall back to the arena's allocator
-                }
-                long aligned = (start + PAGE_2M - 1) & -PAGE_2M;
                 // Only whole 2 MB pages: a partly used one would hold memory nobody asked for.
-                int ignored = (int) Libc.MADVISE.invokeExact(MemorySegment.ofAddress(aligned), bytes / PAGE_2M * PAGE_2M,
-                        MADV_HUGEPAGE);
-                return MemorySegment.ofAddress(aligned).reinterpret(bytes, arena, s -> unmap(start, len));
+                int ignored = (int) Libc.MADVISE.invokeExact(MemorySegment.ofAddress(aligned),
+                        bytes / PAGE_2M * PAGE_2M, MADV_HUGEPAGE);
             } catch (Throwable e) {
+                unmap(start, len);
                 return null;
             }
+            return MemorySegment.ofAddress(aligned).reinterpret(bytes, arena, s -> unmap(start, len));
         }
 
         private static void unmap(long start, long len) {
