@@ -78,12 +78,7 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
     }
 
     @Override
-    public int lanes() {
-        return L;
-    }
-
-    @Override
-    public void rows(Sparse24TokenPack pack, MemorySegment xt, int t0, int nt, MemorySegment y, int r0, int r1) {
+    public void rows(Sparse24TokenPack pack, float[] xt, int t0, int nt, MemorySegment y, int r0, int r1) {
         final int slot = claim();
         try {
             final float[] acc = SUMS.get();
@@ -97,7 +92,7 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
     }
 
     /** Rows [r0, r1) over every tile, then their sums into y. */
-    private static void chunk(Sparse24TokenPack pack, MemorySegment xt, int t0, int nt, MemorySegment y, int r0,
+    private static void chunk(Sparse24TokenPack pack, float[] xt, int t0, int nt, MemorySegment y, int r0,
                               int r1, int slot, float[] acc) {
         final int vectors = (nt + L - 1) / L;
         final float[] w = pack.values;
@@ -194,15 +189,14 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
     }
 
     /** Copies k rows [j*KT, j*KT + kk) of xt, the first {@code vectors} token vectors of each, into the slot. */
-    private static void copyTile(MemorySegment xt, int j, int kk, int vectors, int slot) {
+    private static void copyTile(float[] xt, int j, int kk, int vectors, int slot) {
         final long sb = slotBase(slot);
-        final long src = j * SLOT;
+        final int src = j * KT * TB;
         for (int i = 0; i < kk; i++) {
             final long d = sb + (i & (KT - 1)) * ROW;
-            final long s = src + i * ROW;
+            final int s = src + i * TB;
             for (int q = 0; q < vectors; q++) {
-                FloatVector.fromMemorySegment(FS, xt, s + q * VB, LE)
-                        .intoMemorySegment(SCRATCH, d + (q & (VECTORS - 1)) * VB, LE);
+                FloatVector.fromArray(FS, xt, s + q * L).intoMemorySegment(SCRATCH, d + (q & (VECTORS - 1)) * VB, LE);
             }
         }
     }

@@ -7,9 +7,6 @@ interface Sparse24TokenKernel {
     /** Tokens per block: the transposed activations hold this many token columns per k. */
     int blockTokens();
 
-    /** Tokens per vector: a block's last vector is computed whole, its lanes past the last token dropped. */
-    int lanes();
-
     /**
      * xt[kk * blockTokens + t] = x[t0 + t, kk] for t in [0, nt) and kk in [k0, k1) (x is tokens x K, f32), and zero
      * for the rest of the last token vector; k ranges may be filled in parallel.
@@ -21,5 +18,5 @@ interface Sparse24TokenKernel {
      * y[(t0 + t) * M + r] = S[r, :] . x[t0 + t, :], S given as its {@link Sparse24TokenPack}. {@code xt} is that
      * token block as {@link #transpose} leaves it: K rows of {@link #blockTokens()} f32 token columns.
      */
-    void rows(Sparse24TokenPack pack, MemorySegment xt, int t0, int nt, MemorySegment y, int r0, int r1);
+    void rows(Sparse24TokenPack pack, float[] xt, int t0, int nt, MemorySegment y, int r0, int r1);
 }

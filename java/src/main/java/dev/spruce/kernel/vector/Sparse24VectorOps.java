@@ -152,21 +152,25 @@ final class Sparse24VectorOps {
             throw new IllegalArgumentException("2:4 layer with K=" + k + " is too wide for the many-token CPU kernel");
         }
         final Sparse24TokenPack pack = tokenPack(s);
-        float[] xt = tokenTiles.get();
-        if (xt == null || xt.length < k * tb) {
-            xt = new float[k * tb];
-            tokenTiles.set(xt);
-        }
-        final float[] tiles = xt;
-        final MemorySegment xts = MemorySegment.ofArray(xt);
+        final float[] xt = transposedBlock(k * tb);
         for (int t0 = 0; t0 < n; t0 += tb) {
             final int first = t0;
             final int nt = Math.min(tb, n - t0);
-            Parallel.forRange(k, threads, 256, (k0, k1) -> tokenGemm.transpose(xs, k, first, nt, tiles, k0, k1));
+            Parallel.forRange(k, threads, 256, (k0, k1) -> tokenGemm.transpose(xs, k, first, nt, xt, k0, k1));
             // Three chunks per thread, claimed as they go, as for the row kernel.
             Parallel.forRangeBalanced(s.rows(), threads, 16, 3, (r0, r1) ->
-                    tokenGemm.rows(pack, xts, first, nt, ys, r0, r1));
+                    tokenGemm.rows(pack, xt, first, nt, ys, r0, r1));
         }
+    }
+
+    /** The calling thread's buffer for a transposed block of tokens, at least {@code size} floats. */
+    private float[] transposedBlock(int size) {
+        float[] xt = tokenTiles.get();
+        if (xt == null || xt.length < size) {
+            xt = new float[size];
+            tokenTiles.set(xt);
+        }
+        return xt;
     }
 
     private Sparse24TokenPack tokenPack(Sparse24 s) {
