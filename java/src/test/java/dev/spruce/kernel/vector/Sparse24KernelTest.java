@@ -37,6 +37,8 @@ class Sparse24KernelTest {
                         {4, 260, 2}, {7, 36, 5}, {6, 64, 4}, {11, 132, 9}, {13, 68, 33}, {5, 2100, 40},
                         {17, 96, 70}, {3, 20, 130}, {1, 8, 64},
                         {40, 100, 9}, {33, 36, 7}, {32, 4100, 13}, {64, 128, 32}, {48, 52, 6},
+                        // the row kernel over several segments of K and two chunks of tokens (48 + the rest)
+                        {35, 300, 53}, {16, 1028, 50},
                         // the token kernel (64+ tokens at 512 bits): K tails, rows past one 512-row chunk,
                         // last token blocks of 1, 2 and 4 vectors
                         {21, 2100, 70}, {600, 132, 129}, {9, 196, 145}, {2, 64, 177}};
