@@ -5,13 +5,14 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * How well this machine overlaps a memory stream with arithmetic, the property that bounds the 2:4 kernels at 1
- * and 32 tokens (README, known limits). One thread reads an array once, a vector at a time, and does W rounds of 8
+ * How well this machine overlaps a memory stream with arithmetic, a property behind the 2:4 kernels' shortfalls at
+ * 1 and 32 tokens here (README, design notes "part three"). One thread reads an array once, a vector at a time, and does W rounds of 8
  * independent FMAs per vector loaded; the same loop runs over an array that fits in L2 and over one that does not.
  * Where hardware prefetch and the out-of-order window hide the memory latency, the big array runs as fast as the
  * small one once the arithmetic needs less bandwidth than memory gives; where they do not, the big array stays
- * slower at any W. Development aid (single thread, best of 15 passes, not JMH):
- * {@code java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar dev.spruce.jmh.MemoryOverlapProbe}.
+ * slower at any W. Development aid (single thread, best of 15 passes, not JMH), with the heap on huge pages as
+ * {@code ./spruce} runs: {@code java -XX:+UseTransparentHugePages --add-modules jdk.incubator.vector
+ * -cp jmh/target/benchmarks.jar dev.spruce.jmh.MemoryOverlapProbe [smallMB bigMB]}.
  */
 public final class MemoryOverlapProbe {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -58,7 +59,7 @@ public final class MemoryOverlapProbe {
         float[] small = filled(smallMb);
         float[] big = filled(bigMb);
         float[] sink = new float[1];
-        // Warm up both paths (C2 compiles pass once; the arrays get their pages).
+        // Let C2 compile pass() before anything is timed (filled() has already touched every page).
         for (int w : WORK) {
             best(small, w, sink);
         }
