@@ -21,7 +21,7 @@ import java.util.function.Supplier;
  * activations selected in registers: memory-bound, wins by bytes); two or more use {@link Sparse24RowGemm} (lanes
  * over weight rows, from a per-layer repacked copy: each kept value costs a lane permute and an FMA, no load),
  * except BF16 layers too big for the caches at fewer than 8 tokens, which stay memory-bound and read fewer bytes
- * from the BF16 layout than from the f32 repack; four token vectors and more (64 tokens at 512 bits) use
+ * from the BF16 layout than from the f32 repack; three token vectors and more (48 tokens at 512 bits) use
  * {@link Sparse24TokenGemm} (lanes over tokens, from its own per-layer copy: an FMA per kept value and token
  * vector, no permute). F32 and BF16 values; F16 values are refused (there is no half-float widening in the Vector
  * API to use here).
@@ -40,9 +40,11 @@ final class Sparse24VectorOps {
     /** Each layer's repacked copy for the row kernel, built on first use; weak keys, so it goes with the layer. */
     private final Map<Sparse24, Sparse24RowPack> rowPacks = Collections.synchronizedMap(new WeakHashMap<>());
     /**
-     * Tokens from which the token kernel runs (-Dspruce.sparse24.tokenMinTokens, for measurements): 4 token
-     * vectors. At 512 bits, 64 tokens ran 13-25% faster than the row kernel, 48 the same, 32 0-15% slower
-     * (11008x4096 and 4096x4096, 2026-11-30); at 256 bits (forced) 32 tokens ran 11% faster.
+     * Tokens from which the token kernel runs (-Dspruce.sparse24.tokenMinTokens, for measurements): 3 token
+     * vectors. At 512 bits, against the row kernel with its K segments (2026-11-30, eighth session, 1 thread):
+     * 64 tokens 1.4-1.6x faster, 56 1.3x, 48 1.04-1.13x (11008x4096 and 4096x4096; on two threads 4096² x 48
+     * 0.95-1.01x); at 32 tokens (two vectors) it loses. At 256 bits (forced), 24 tokens: 4096² 1.07-1.24x,
+     * 11008x4096 0.94-0.98x.
      */
     private final int tokenMinTokens;
     private static final int TOKEN_MIN_ROWS_PER_THREAD = Integer.getInteger("spruce.sparse24.tokenMinRows", 512);
@@ -56,7 +58,7 @@ final class Sparse24VectorOps {
         this.dot = WidthSpecialized.instance(Sparse24Gemv.class, Sparse24DotKernel.class, bits);
         this.rowGemm = WidthSpecialized.instance(Sparse24RowGemm.class, Sparse24RowKernel.class, bits);
         this.tokenGemm = WidthSpecialized.instance(Sparse24TokenGemm.class, Sparse24TokenKernel.class, bits);
-        this.tokenMinTokens = Integer.getInteger("spruce.sparse24.tokenMinTokens", tokenGemm.blockTokens() / 2);
+        this.tokenMinTokens = Integer.getInteger("spruce.sparse24.tokenMinTokens", tokenGemm.blockTokens() / 8 * 3);
     }
 
     static boolean supports(DType values) {
@@ -83,7 +85,7 @@ final class Sparse24VectorOps {
     }
 
     /**
-     * Whether an n-token product of {@code s} takes the token kernel: 4 token vectors and more, on layers with at
+     * Whether an n-token product of {@code s} takes the token kernel: 3 token vectors and more, on layers with at
      * least {@link #TOKEN_MIN_ROWS_PER_THREAD} rows per thread. Each block of tokens is transposed and copied
      * tile by tile into L1 per row chunk, costs that only enough rows repay: on two threads at 256 tokens, 384
      * rows ran 1.30x slower than the row kernel, 768-1536 rows even, 1024 rows 6% and 3072 rows 28% faster

@@ -37,8 +37,6 @@ class Sparse24KernelTest {
                         {4, 260, 2}, {7, 36, 5}, {6, 64, 4}, {11, 132, 9}, {13, 68, 33}, {5, 2100, 40},
                         {17, 96, 70}, {3, 20, 130}, {1, 8, 64},
                         {40, 100, 9}, {33, 36, 7}, {32, 4100, 13}, {64, 128, 32}, {48, 52, 6},
-                        // the row kernel over several segments of K and two chunks of tokens (48 + the rest)
-                        {35, 300, 53}, {16, 1028, 50},
                         // the token kernel (64+ tokens at 512 bits): K tails, rows past one 512-row chunk,
                         // last token blocks of 1, 2 and 4 vectors
                         {21, 2100, 70}, {600, 132, 129}, {9, 196, 145}, {2, 64, 177}};
@@ -49,6 +47,43 @@ class Sparse24KernelTest {
             }
         }
         return out.stream();
+    }
+
+    static Stream<Arguments> rowKernelCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (int bits : VectorBackendTest.widths()) {
+            for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+                // several segments of K, token chunks of 48 and the rest, a K tail past the whole vectors
+                int[][] mkn = {{32, 300, 53}, {48, 1028, 100}, {16, 4100, 49}, {32, 132, 7}, {16, 16, 2}};
+                for (int[] c : mkn) {
+                    out.add(Arguments.of(bits, dt, c[0], c[1], c[2]));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * The row kernel on its own, at every width: the dispatch sends it 2 to 47 tokens, or any number on layers too
+     * small for the token kernel, and the test JVM lets the token kernel take every layer, so the products above
+     * reach the row kernel's chunks of 48 tokens only from here.
+     */
+    @ParameterizedTest(name = "{0} bits {1} M={2} K={3} N={4}")
+    @MethodSource("rowKernelCases")
+    void rowKernelMatchesFloat64OverSegmentsAndTokenChunks(int bits, DType dt, int m, int k, int n) {
+        SplittableRandom rnd = new SplittableRandom(977L * m + 31L * k + n + bits);
+        Sparse24RowKernel kernel = WidthSpecialized.instance(Sparse24RowGemm.class, Sparse24RowKernel.class,
+                bits == 0 ? VectorConstants.PREFERRED_BITS : bits);
+        float[] xs = random(rnd, n * k);
+        try (Sparse24 s = Sparse24Fixtures.randomLayout(rnd, m, k, dt); Matrix dense = s.toDense();
+             Matrix x = Matrix.of(xs, n, k); Matrix y = Matrix.allocate(n, m, DType.F32)) {
+            assertEquals(0, m % kernel.rowBlock(), "test shape: M must be whole row blocks");
+            Sparse24RowPack pack = Sparse24RowPack.allocate(s, kernel.rowBlock());
+            pack.fill(s, 0, m / kernel.rowBlock());
+            y.fill(Float.NaN);
+            kernel.rows(pack, s.values(), s.codes(), dt == DType.BF16, m, k, x.segment(), n, y.segment(), 0, m);
+            assertClose(dense.toFloatArray(), xs, m, k, n, y, kernel + " rows");
+        }
     }
 
     static float[] random(SplittableRandom rnd, int n) {
