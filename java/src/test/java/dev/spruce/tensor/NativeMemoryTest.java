@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NativeMemoryTest {
-    /** Zero-filled, exactly sized, aligned, usable end to end, and gone with its arena. */
-    private static void checkUsable(Arena arena, MemorySegment s, long bytes, long alignment) {
+    /** Zero-filled, exactly sized, aligned and usable end to end (freeing is checked where an arena closes). */
+    private static void checkUsable(MemorySegment s, long bytes, long alignment) {
         assertEquals(bytes, s.byteSize());
         assertEquals(0, s.address() % alignment, "alignment");
         for (long at = 0; at < bytes; at += 4093) {
@@ -33,7 +33,7 @@ class NativeMemoryTest {
         long bytes = NativeMemory.HUGE_MIN * 2 + 4 * 1000; // not a whole number of 2 MB pages
         Arena arena = Arena.ofShared();
         MemorySegment s = NativeMemory.allocate(arena, bytes, 64);
-        checkUsable(arena, s, bytes, 64);
+        checkUsable(s, bytes, 64);
         if (NativeMemory.hugePagesOn()) {
             assertEquals(0, s.address() % (2L << 20), "mapped on a 2 MB boundary: " + NativeMemory.hugePages());
         }
@@ -44,21 +44,21 @@ class NativeMemoryTest {
     @Test
     void smallAllocationsComeFromTheArena() {
         try (Arena arena = Arena.ofConfined()) {
-            checkUsable(arena, NativeMemory.allocate(arena, 1000, 64), 1000, 64);
+            checkUsable(NativeMemory.allocate(arena, 1000, 64), 1000, 64);
         }
     }
 
     @Test
     void automaticArenasWork() {
         MemorySegment s = NativeMemory.allocate(Arena.ofAuto(), NativeMemory.HUGE_MIN, 64);
-        checkUsable(null, s, NativeMemory.HUGE_MIN, 64);
+        checkUsable(s, NativeMemory.HUGE_MIN, 64);
     }
 
     @Test
     void lowForeverMemoryIsZeroedAlignedAndBelow2GbOnLinuxX86() {
         long bytes = 3 * 4096 + 100;
         MemorySegment s = NativeMemory.allocateLowForever(bytes);
-        checkUsable(null, s, bytes, 64);
+        checkUsable(s, bytes, 64);
         String arch = System.getProperty("os.arch");
         boolean linuxX86 = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
                 && (arch.equals("amd64") || arch.equals("x86_64"));

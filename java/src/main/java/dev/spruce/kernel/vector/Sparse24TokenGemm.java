@@ -83,8 +83,9 @@ final class Sparse24TokenGemm implements Sparse24TokenKernel {
         try {
             final float[] acc = SUMS.get();
             for (int c0 = r0; c0 < r1; c0 += ROW_CHUNK) {
-                Arrays.fill(acc, 0, Math.min(ROW_CHUNK, r1 - c0) * TB, 0f);
-                chunk(pack, xt, t0, nt, y, c0, Math.min(r1, c0 + ROW_CHUNK), slot, acc);
+                final int c1 = Math.min(r1, c0 + ROW_CHUNK);
+                Arrays.fill(acc, 0, (c1 - c0) * TB, 0f);
+                chunk(pack, xt, t0, nt, y, c0, c1, slot, acc);
             }
         } finally {
             release(slot);

@@ -15,6 +15,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,7 +41,7 @@ class Sparse24KernelTest {
                         {4, 260, 2}, {7, 36, 5}, {6, 64, 4}, {11, 132, 9}, {13, 68, 33}, {5, 2100, 40},
                         {17, 96, 70}, {3, 20, 130}, {1, 8, 64},
                         {40, 100, 9}, {33, 36, 7}, {32, 4100, 13}, {64, 128, 32}, {48, 52, 6},
-                        // the token kernel (64+ tokens at 512 bits): K tails, rows past one 512-row chunk,
+                        // the token kernel (48+ tokens at 512 bits): K tails, rows past one 512-row chunk,
                         // last token blocks of 1, 2 and 4 vectors
                         {21, 2100, 70}, {600, 132, 129}, {9, 196, 145}, {2, 64, 177}};
                 for (int[] c : mkn) {
@@ -149,9 +153,9 @@ class Sparse24KernelTest {
              Matrix dense = s.toDense()) {
             float[] d = dense.toFloatArray();
             Backend b = new VectorBackend(0, 2);
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+            ExecutorService pool = Executors.newFixedThreadPool(6);
             try {
-                List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+                List<Future<?>> done = new ArrayList<>();
                 for (int c = 0; c < 6; c++) {
                     final int caller = c;
                     done.add(pool.submit(() -> {
@@ -168,8 +172,8 @@ class Sparse24KernelTest {
                         return null;
                     }));
                 }
-                for (java.util.concurrent.Future<?> f : done) {
-                    f.get(2, java.util.concurrent.TimeUnit.MINUTES);
+                for (Future<?> f : done) {
+                    f.get(2, TimeUnit.MINUTES);
                 }
             } finally {
                 pool.shutdownNow();
