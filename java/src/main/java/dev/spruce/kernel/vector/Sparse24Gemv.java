@@ -21,9 +21,17 @@ import java.nio.ByteOrder;
  * materialises indices in memory. One vector of L values covers 2L logical k (L/2 groups) and 2L bits of codes.
  * Those bits are broadcast to every lane and decoded with one variable shift, an and and an add
  * (lane i: {@code ((bits >>> 2i) & 3) + 4*(i/2)}), which gives each value's position inside the chunk's 2L
- * activations; a two-vector {@code selectFrom} (vpermt2d/vpermi2d on AVX-512) then picks the activations. Two
- * rows share each activation load (four grow the loop past what C2 inlines: measured 3x slower, boxed vectors).
- * For one token each row pair runs over the whole of K (see {@link #oneToken} for why not in tiles).
+ * activations; a two-vector {@code selectFrom} (vpermt2d/vpermi2d on AVX-512) then picks the activations.
+ *
+ * <p>For one token, eight rows share each activation load and run over the whole of K together (see
+ * {@link #oneToken} for why not in tiles): eight value streams keep more of the weights in flight from memory
+ * than two did, and on this project's 2-core machine (one thread, medians, A/B in alternating JVMs, 2026-11-30)
+ * 4096x11008 went from 7.1-7.7 to 4.7-5.2 ms (f32) and 2.8 to 2.2-2.35 ms (bf16), 11008x4096 from 5.8-7.4 to
+ * 4.7-5.4 (f32) and 2.7-2.9 to 2.5-2.7 (bf16), and MiniLM's cached 384x384 and 1536x384 from 10 to 8 and 38 to 30
+ * microseconds. The eight-row methods write every vector operation out in the loop: C2 stops inlining once a
+ * method's graph passes its node cutoff, but the Vector API's own methods are force-inlined past it, this
+ * class's helpers are not (a helper returning a vector then boxes it on every call). With helpers, four rows had
+ * measured 3x slower; written out, sixteen rows fell back to boxed vectors in one JVM of two.
  *
  * <p>For a few tokens rows are register-blocked 2 rows x 4 tokens: each decoded index vector and each value load
  * serves 4 tokens and each activation load 2 rows; the weights still stream once, so a small batch stays
@@ -55,6 +63,8 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final int EB_F32 = 4;
     private static final int EB_BF16 = 2;
+    /** Rows per pass of the one-token kernel. */
+    private static final int ROWS = 8;
 
     Sparse24Gemv() {
     }
@@ -125,8 +135,8 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     }
 
     /**
-     * Rows [r0, r1) for the token at byte xo of x, results at byte yo of y (y[yo + 4r]), each row pair over the whole
-     * of K: two long value streams per pass. Tiling K (4096-column slices, so x's slice stays in L1 while the rows
+     * Rows [r0, r1) for the token at byte xo of x, results at byte yo of y (y[yo + 4r]), eight rows at a time over
+     * the whole of K (then pairs, then one). Tiling K (4096-column slices, so x's slice stays in L1 while the rows
      * stream past it) measured slower once the weights were on huge pages: 4096x11008 f32 5.5-6.1 vs 4.7-5.3 ms,
      * without huge pages 6.6-7.3 vs 5.5-7.2, bf16 2.8-3.2 vs 2.4-2.6, 4096x16384 9.9-10.3 vs 9.1-9.9 (3 A/B pairs
      * each in alternating JVMs, 2026-11-30); the whole 44 KB x then comes from L2, which keeps up.
@@ -134,8 +144,22 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static void oneToken(MemorySegment vals, MemorySegment codes, boolean bf16, int k,
                                  MemorySegment x, long xo, MemorySegment y, long yo, int r0, int r1) {
         int r = r0;
-        // One loop per value type and row count: a loop holding several load paths grows past the size
-        // up to which C2 inlines the Vector API calls, and then every vector op allocates.
+        if (r1 - r0 >= ROWS) {
+            final float[] sums = new float[ROWS];
+            for (; r + ROWS <= r1; r += ROWS) {
+                if (bf16) {
+                    eightRowsBf16(vals, codes, k, x, xo, r, sums);
+                } else {
+                    eightRowsF32(vals, codes, k, x, xo, r, sums);
+                }
+                final int kDone = (k / CHUNK) * CHUNK;
+                for (int i = 0; i < ROWS; i++) {
+                    finish(y, yo, r + i, sums[i], vals, codes, bf16, k, kDone, x, xo);
+                }
+            }
+        }
+        // The last rows: one loop per value type and row count (a loop holding several load paths grows past the
+        // size up to which C2 inlines this class's helpers, and then every vector op allocates).
         for (; r + 2 <= r1; r += 2) {
             if (bf16) {
                 twoRowsBf16(vals, codes, k, x, xo, y, yo, r);
@@ -150,6 +174,98 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                 oneRowF32(vals, codes, k, x, xo, y, yo, r);
             }
         }
+    }
+
+    /**
+     * Rows r..r+7 over the whole chunks of K for the token at byte xo, their sums stored to sums[0..8). Every vector operation is written out here: the Vector API's own methods are force-inlined
+     * however large the loop grows, this class's helpers are not (see the class comment).
+     */
+    private static void eightRowsF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
+                                      int r, float[] sums) {
+        final long valRow = (long) (k / 2) * EB_F32;
+        final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
+        final long v0 = r * valRow, v1 = v0 + valRow, v2 = v1 + valRow, v3 = v2 + valRow;
+        final long v4 = v3 + valRow, v5 = v4 + valRow, v6 = v5 + valRow, v7 = v6 + valRow;
+        final long q0 = r * codeRow, q1 = q0 + codeRow, q2 = q1 + codeRow, q3 = q2 + codeRow;
+        final long q4 = q3 + codeRow, q5 = q4 + codeRow, q6 = q5 + codeRow, q7 = q6 + codeRow;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int c = 0; c < k / CHUNK; c++) {
+            final long xc = xo + 4L * CHUNK * c;
+            final IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+            final IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+            final long cb = (long) c * L / 4;
+            final long vb = (long) EB_F32 * L * c;
+            a0 = FloatVector.fromMemorySegment(FS, vals, v0 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q0 + cb)
+                    : L == 8 ? codes.get(U16, q0 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q0 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a0);
+            a1 = FloatVector.fromMemorySegment(FS, vals, v1 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q1 + cb)
+                    : L == 8 ? codes.get(U16, q1 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q1 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a1);
+            a2 = FloatVector.fromMemorySegment(FS, vals, v2 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q2 + cb)
+                    : L == 8 ? codes.get(U16, q2 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q2 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a2);
+            a3 = FloatVector.fromMemorySegment(FS, vals, v3 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q3 + cb)
+                    : L == 8 ? codes.get(U16, q3 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q3 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a3);
+            a4 = FloatVector.fromMemorySegment(FS, vals, v4 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q4 + cb)
+                    : L == 8 ? codes.get(U16, q4 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q4 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a4);
+            a5 = FloatVector.fromMemorySegment(FS, vals, v5 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q5 + cb)
+                    : L == 8 ? codes.get(U16, q5 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q5 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a5);
+            a6 = FloatVector.fromMemorySegment(FS, vals, v6 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q6 + cb)
+                    : L == 8 ? codes.get(U16, q6 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q6 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a6);
+            a7 = FloatVector.fromMemorySegment(FS, vals, v7 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q7 + cb)
+                    : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a7);
+        }
+        // Each row's lane sum in LaneSum's order (its method would not be inlined here, and its argument boxed).
+        if (L >= 16) {
+            a0 = a0.add(a0.rearrange(SWAP8));
+            a1 = a1.add(a1.rearrange(SWAP8));
+            a2 = a2.add(a2.rearrange(SWAP8));
+            a3 = a3.add(a3.rearrange(SWAP8));
+            a4 = a4.add(a4.rearrange(SWAP8));
+            a5 = a5.add(a5.rearrange(SWAP8));
+            a6 = a6.add(a6.rearrange(SWAP8));
+            a7 = a7.add(a7.rearrange(SWAP8));
+        }
+        if (L >= 8) {
+            a0 = a0.add(a0.rearrange(SWAP4));
+            a1 = a1.add(a1.rearrange(SWAP4));
+            a2 = a2.add(a2.rearrange(SWAP4));
+            a3 = a3.add(a3.rearrange(SWAP4));
+            a4 = a4.add(a4.rearrange(SWAP4));
+            a5 = a5.add(a5.rearrange(SWAP4));
+            a6 = a6.add(a6.rearrange(SWAP4));
+            a7 = a7.add(a7.rearrange(SWAP4));
+        }
+        a0 = a0.add(a0.rearrange(SWAP2));
+        a1 = a1.add(a1.rearrange(SWAP2));
+        a2 = a2.add(a2.rearrange(SWAP2));
+        a3 = a3.add(a3.rearrange(SWAP2));
+        a4 = a4.add(a4.rearrange(SWAP2));
+        a5 = a5.add(a5.rearrange(SWAP2));
+        a6 = a6.add(a6.rearrange(SWAP2));
+        a7 = a7.add(a7.rearrange(SWAP2));
+        a0 = a0.add(a0.rearrange(SWAP1));
+        a1 = a1.add(a1.rearrange(SWAP1));
+        a2 = a2.add(a2.rearrange(SWAP1));
+        a3 = a3.add(a3.rearrange(SWAP1));
+        a4 = a4.add(a4.rearrange(SWAP1));
+        a5 = a5.add(a5.rearrange(SWAP1));
+        a6 = a6.add(a6.rearrange(SWAP1));
+        a7 = a7.add(a7.rearrange(SWAP1));
+        sums[0] = a0.lane(0);
+        sums[1] = a1.lane(0);
+        sums[2] = a2.lane(0);
+        sums[3] = a3.lane(0);
+        sums[4] = a4.lane(0);
+        sums[5] = a5.lane(0);
+        sums[6] = a6.lane(0);
+        sums[7] = a7.lane(0);
     }
 
     /** Rows r, r+1 over the whole chunks of K, for the token at byte xo. */
@@ -225,6 +341,106 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                 xt + 2 * xRow);
         finish(y, (t + 3) * ym, r, sum(a3), vals, codes, bf16, k, kDone, x,
                 xt + 3 * xRow);
+    }
+
+    /**
+     * Rows r..r+7 over the whole chunks of K for the token at byte xo, their sums stored to sums[0..8). Every vector operation is written out here: the Vector API's own methods are force-inlined
+     * however large the loop grows, this class's helpers are not (see the class comment).
+     */
+    private static void eightRowsBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
+                                      int r, float[] sums) {
+        final long valRow = (long) (k / 2) * EB_BF16;
+        final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
+        final long v0 = r * valRow, v1 = v0 + valRow, v2 = v1 + valRow, v3 = v2 + valRow;
+        final long v4 = v3 + valRow, v5 = v4 + valRow, v6 = v5 + valRow, v7 = v6 + valRow;
+        final long q0 = r * codeRow, q1 = q0 + codeRow, q2 = q1 + codeRow, q3 = q2 + codeRow;
+        final long q4 = q3 + codeRow, q5 = q4 + codeRow, q6 = q5 + codeRow, q7 = q6 + codeRow;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int c = 0; c < k / CHUNK; c++) {
+            final long xc = xo + 4L * CHUNK * c;
+            final IntVector x0 = IntVector.fromMemorySegment(IS, x, xc, LE);
+            final IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
+            final long cb = (long) c * L / 4;
+            final long vb = (long) EB_BF16 * L * c;
+            a0 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v0 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q0 + cb)
+                    : L == 8 ? codes.get(U16, q0 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q0 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v1 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q1 + cb)
+                    : L == 8 ? codes.get(U16, q1 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q1 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a1);
+            a2 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v2 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q2 + cb)
+                    : L == 8 ? codes.get(U16, q2 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q2 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a2);
+            a3 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v3 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q3 + cb)
+                    : L == 8 ? codes.get(U16, q3 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q3 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a3);
+            a4 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v4 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q4 + cb)
+                    : L == 8 ? codes.get(U16, q4 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q4 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a4);
+            a5 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v5 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q5 + cb)
+                    : L == 8 ? codes.get(U16, q5 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q5 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a5);
+            a6 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v6 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q6 + cb)
+                    : L == 8 ? codes.get(U16, q6 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q6 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a6);
+            a7 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v7 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q7 + cb)
+                    : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a7);
+        }
+        // Each row's lane sum in LaneSum's order (its method would not be inlined here, and its argument boxed).
+        if (L >= 16) {
+            a0 = a0.add(a0.rearrange(SWAP8));
+            a1 = a1.add(a1.rearrange(SWAP8));
+            a2 = a2.add(a2.rearrange(SWAP8));
+            a3 = a3.add(a3.rearrange(SWAP8));
+            a4 = a4.add(a4.rearrange(SWAP8));
+            a5 = a5.add(a5.rearrange(SWAP8));
+            a6 = a6.add(a6.rearrange(SWAP8));
+            a7 = a7.add(a7.rearrange(SWAP8));
+        }
+        if (L >= 8) {
+            a0 = a0.add(a0.rearrange(SWAP4));
+            a1 = a1.add(a1.rearrange(SWAP4));
+            a2 = a2.add(a2.rearrange(SWAP4));
+            a3 = a3.add(a3.rearrange(SWAP4));
+            a4 = a4.add(a4.rearrange(SWAP4));
+            a5 = a5.add(a5.rearrange(SWAP4));
+            a6 = a6.add(a6.rearrange(SWAP4));
+            a7 = a7.add(a7.rearrange(SWAP4));
+        }
+        a0 = a0.add(a0.rearrange(SWAP2));
+        a1 = a1.add(a1.rearrange(SWAP2));
+        a2 = a2.add(a2.rearrange(SWAP2));
+        a3 = a3.add(a3.rearrange(SWAP2));
+        a4 = a4.add(a4.rearrange(SWAP2));
+        a5 = a5.add(a5.rearrange(SWAP2));
+        a6 = a6.add(a6.rearrange(SWAP2));
+        a7 = a7.add(a7.rearrange(SWAP2));
+        a0 = a0.add(a0.rearrange(SWAP1));
+        a1 = a1.add(a1.rearrange(SWAP1));
+        a2 = a2.add(a2.rearrange(SWAP1));
+        a3 = a3.add(a3.rearrange(SWAP1));
+        a4 = a4.add(a4.rearrange(SWAP1));
+        a5 = a5.add(a5.rearrange(SWAP1));
+        a6 = a6.add(a6.rearrange(SWAP1));
+        a7 = a7.add(a7.rearrange(SWAP1));
+        sums[0] = a0.lane(0);
+        sums[1] = a1.lane(0);
+        sums[2] = a2.lane(0);
+        sums[3] = a3.lane(0);
+        sums[4] = a4.lane(0);
+        sums[5] = a5.lane(0);
+        sums[6] = a6.lane(0);
+        sums[7] = a7.lane(0);
     }
 
     /** Rows r, r+1 over the whole chunks of K, for the token at byte xo. */
