@@ -20,8 +20,9 @@ import java.util.function.Supplier;
  * <p>Scheme by batch size n: one token uses {@link Sparse24Gemv} (weights stream once in the layout's own bytes,
  * activations selected in registers: memory-bound, wins by bytes); two or more use {@link Sparse24RowGemm} (lanes
  * over weight rows, from a per-layer repacked copy: each kept value costs a lane permute and an FMA, no load),
- * except BF16 layers too big for the caches at fewer than 8 tokens, which stay memory-bound and read fewer bytes
- * from the BF16 layout than from the f32 repack; three token vectors and more (48 tokens at 512 bits) use
+ * except layers too big for the caches at a few tokens (BF16 below 8, F32 below 4), which stay on the dot kernel:
+ * still close to memory-bound there, it reads the layout's own bytes once (fewer than the 5 per kept value of the
+ * repack, which also loses time to its first read from memory); three token vectors and more (48 tokens at 512 bits) use
  * {@link Sparse24TokenGemm} (lanes over tokens, from its own per-layer copy: an FMA per kept value and token
  * vector, no permute). F32 and BF16 values; F16 values are refused (there is no half-float widening in the Vector
  * API to use here).
@@ -29,9 +30,19 @@ import java.util.function.Supplier;
 final class Sparse24VectorOps {
     /** Tokens from which the row kernel runs (-Dspruce.sparse24.rowMinTokens, for measurements). */
     private static final int ROW_MIN_TOKENS = Integer.getInteger("spruce.sparse24.rowMinTokens", 2);
-    /** BF16 layers whose values exceed this stay on the dot kernel below {@link #BF16_ROW_MIN_TOKENS} tokens. */
-    private static final long BF16_CACHED_BYTES = 4L << 20;
+    /**
+     * Layers whose values exceed this stay on the dot kernel below {@link #BF16_ROW_MIN_TOKENS} (BF16) or
+     * {@link #F32_ROW_MIN_TOKENS} (F32) tokens. Dot kernel against row kernel, one thread, 2026-11-30 (ninth
+     * session, eight rows x two tokens per pass), medians: F32 11008x4096 at 2 / 3 / 4 / 6 / 7 tokens 4.5 / 7.8 / 8.4
+     * / 10.9 / 13.1 ms against 7.5 / 9.0 / 9.0 / 12.3 / 10.9, 4096x11008 at 2 tokens 4.8 against 7.9, 4096x4096 at 2
+     * 1.37 against 1.65 and at 7 3.7 against 2.6; BF16 11008x4096 at 7 tokens 9.5 against the row kernel's 10.9 (its
+     * repack is f32 for either value type). F32 switches at 4 because from there the dot kernel's lead is within
+     * this machine's run-to-run noise and at 7 it loses. On small cached layers (1536x384) the row kernel keeps up
+     * at 2 tokens and wins at 7, so they keep it.
+     */
+    private static final long CACHED_BYTES = 4L << 20;
     private static final int BF16_ROW_MIN_TOKENS = 8;
+    private static final int F32_ROW_MIN_TOKENS = 4;
 
     private final int threads;
     private final Sparse24DotKernel dot;
@@ -103,8 +114,9 @@ final class Sparse24VectorOps {
         if (n < ROW_MIN_TOKENS || s.rows() < rowGemm.rowBlock()) {
             return true;
         }
-        return s.valueType() == DType.BF16 && n < BF16_ROW_MIN_TOKENS
-                && (long) s.rows() * s.cols() > BF16_CACHED_BYTES;
+        final boolean bf16 = s.valueType() == DType.BF16;
+        final long valueBytes = (long) s.rows() * (s.cols() / 2) * (bf16 ? 2 : 4);
+        return valueBytes > CACHED_BYTES && n < (bf16 ? BF16_ROW_MIN_TOKENS : F32_ROW_MIN_TOKENS);
     }
 
     /** Y = S X on raw, already checked segments (X is n x K, Y n x M), with the kernel {@link #usesDots} picks. */

@@ -148,6 +148,12 @@ class NoBoxingTest {
                 // 9 tokens: the row kernel's 6-, 2- and 1-token bodies
                 assertCompiledWithoutBoxing("2:4 row kernel " + dt, () -> vb.spmm24(s, x, y));
             }
+            // 12 rows (fewer than a row block): the dot kernel takes every batch, 3 tokens = a pass of eight rows
+            // with a token pair, one with the last token, then the last 4 rows.
+            try (Sparse24 s = Sparse24Fixtures.randomLayout(new SplittableRandom(6), 12, k, dt);
+                 Matrix x = Matrix.of(random(3 * k, 10), 3, k); Matrix y = Matrix.allocate(3, 12, DType.F32)) {
+                assertCompiledWithoutBoxing("2:4 GEMV, 3 tokens " + dt, () -> vb.spmm24(s, x, y));
+            }
             // The token kernel: a block of 8 token vectors, then a last block of 4, 2 or 1 (at 512 bits).
             int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
             int[] batches = {8 * lanes + 3 * lanes + 1, 8 * lanes + lanes + 1, 8 * lanes + 1};

@@ -90,6 +90,55 @@ class Sparse24KernelTest {
         }
     }
 
+    static Stream<Arguments> dotKernelCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (int bits : VectorBackendTest.widths()) {
+            for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+                // eight-row passes with token pairs, an odd last token, rows past the last eight, a K tail, and a
+                // row range that starts inside the layer
+                int[][] mkrn = {{16, 4100, 2, 0}, {24, 300, 3, 0}, {29, 132, 7, 3}, {40, 1028, 4, 5}, {8, 64, 1, 0},
+                        {19, 68, 5, 2}};
+                for (int[] c : mkrn) {
+                    out.add(Arguments.of(bits, dt, c[0], c[1], c[2], c[3]));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * The dot-product kernel on its own, at every width: the dispatch sends it a few tokens only on layers too big
+     * for the caches (or with fewer rows than a row block), which the products above do not build.
+     */
+    @ParameterizedTest(name = "{0} bits {1} M={2} K={3} N={4} from row {5}")
+    @MethodSource("dotKernelCases")
+    void dotKernelMatchesFloat64OverRowPassesAndTokenPairs(int bits, DType dt, int m, int k, int n, int r0) {
+        SplittableRandom rnd = new SplittableRandom(733L * m + 29L * k + n + bits);
+        Sparse24DotKernel kernel = WidthSpecialized.instance(Sparse24Gemv.class, Sparse24DotKernel.class,
+                bits == 0 ? VectorConstants.PREFERRED_BITS : bits);
+        float[] xs = random(rnd, n * k);
+        try (Sparse24 s = Sparse24Fixtures.randomLayout(rnd, m, k, dt); Matrix dense = s.toDense();
+             Matrix x = Matrix.of(xs, n, k); Matrix y = Matrix.allocate(n, m, DType.F32)) {
+            y.fill(Float.NaN);
+            kernel.rows(s.values(), s.codes(), dt == DType.BF16, m, k, x.segment(), n, y.segment(), r0, m);
+            float[] d = dense.toFloatArray();
+            for (int t = 0; t < n; t++) {
+                for (int r = 0; r < r0; r++) {
+                    assertTrue(Float.isNaN(y.get(t, r)), kernel + " wrote row " + r + " outside its range");
+                }
+            }
+            float[] rows = java.util.Arrays.copyOfRange(d, r0 * k, m * k);
+            try (Matrix part = Matrix.allocate(n, m - r0, DType.F32)) {
+                for (int t = 0; t < n; t++) {
+                    for (int r = r0; r < m; r++) {
+                        part.set(t, r - r0, y.get(t, r));
+                    }
+                }
+                assertClose(rows, xs, m - r0, k, n, part, kernel + " rows");
+            }
+        }
+    }
+
     static float[] random(SplittableRandom rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
