@@ -50,6 +50,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Comma-separated thread counts (default: ${DEFAULT-VALUE}).", defaultValue = "1,2")
     String threads;
 
+    @Option(names = "--copies", paramLabel = "N", defaultValue = "1",
+            description = "Copies of each kernel's weights, used in turn, one per call (default: ${DEFAULT-VALUE}). "
+                    + "Enough to overflow the last-level cache make every call read its weights from memory, as a "
+                    + "model with many layers does; the table then labels the shape MxK@N.")
+    int copies;
+
     @Option(names = "--dtypes", description = "Weight types for kernels that take one (default: ${DEFAULT-VALUE}).", defaultValue = "F32,BF16")
     String dtypes;
 
@@ -168,6 +174,11 @@ public final class BenchCommand implements Callable<Integer> {
         c.add("threads=" + threads);
         c.add("-p");
         c.add("dtype=" + dtypes);
+        if (copies < 1) {
+            throw new IllegalArgumentException("--copies must be >= 1, got " + copies);
+        }
+        c.add("-p");
+        c.add("copies=" + copies);
         if (TransparentHugePages.onRequest(TransparentHugePages.ENABLED)) {
             // The heap pages the launcher gives a user's run (see TransparentHugePages).
             c.add("-jvmArgsAppend");

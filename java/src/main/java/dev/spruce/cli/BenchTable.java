@@ -82,6 +82,12 @@ final class BenchTable {
             if (mk.length != 2 || metric == null) {
                 continue;
             }
+            // Weights used in turn from several copies: a row group of its own ("11008x4096@6"), compared only
+            // with rows run the same way.
+            String copies = String.valueOf(params.getOrDefault("copies", "1"));
+            if (!copies.equals("1")) {
+                shape += "@" + copies;
+            }
             double score = ((Number) metric.get("score")).doubleValue();
             Object errObj = metric.get("scoreError");
             double err = errObj instanceof Number n ? n.doubleValue() : Double.NaN;

@@ -43,6 +43,23 @@ class BenchTableTest {
     }
 
     @Test
+    void rowsRunOverSeveralWeightCopiesAreComparedOnlyWithEachOther() {
+        String one = result("DenseBench.vector", "4096x4096", 1, 1, "F32", 10_000, "us/op");
+        String sixDense = one.replace("\"threads\" : \"1\"", "\"threads\" : \"1\", \"copies\" : \"6\"")
+                .replace("10000.0", "12000.0");
+        String sixSparse = result("Sparse24Bench.vector", "4096x4096", 1, 1, "F32", 8_000, "us/op")
+                .replace("\"threads\" : \"1\"", "\"threads\" : \"1\", \"copies\" : \"6\"");
+        List<BenchTable.Row> rows = BenchTable.rows("[" + String.join(",", one, sixDense, sixSparse) + "]");
+        assertEquals("4096x4096", rows.get(0).shape());
+        assertEquals("4096x4096@6", rows.get(1).shape());
+        assertEquals(4096, rows.get(1).m());
+        String sparse = BenchTable.format(rows).lines().filter(l -> l.startsWith("sparse24.vector")).findFirst()
+                .orElseThrow();
+        // against the 6-copy dense row (12 ms), not the 1-copy one (10 ms)
+        assertTrue(sparse.contains("4096x4096@6") && sparse.trim().endsWith("1.50x"), sparse);
+    }
+
+    @Test
     void bytesCountTheKernelsStorage() {
         BenchTable.Row dense = new BenchTable.Row("dense.vector", "4x8", 4, 8, 1, 1, "BF16", 1, 0);
         assertEquals(2.0 * 32 + 4 * 8 + 4 * 4, dense.bytes(), 1e-9);

@@ -25,29 +25,37 @@ public class DenseBench extends KernelBench {
     @Param({"F32", "BF16"})
     public String dtype;
 
-    private Matrix w;
+    /** The weights, {@link #copies} times (the same values in each), and each copy prepared. */
+    private Matrix[] w;
     private Backend vector;
-    private PreparedGemm prepared;
+    private PreparedGemm[] prepared;
     private Backend scalar;
 
     @Setup(Level.Trial)
     public void setup() {
         allocateActivations();
-        w = Shapes.random(m, k, DType.parse(dtype), 42);
+        checkCopies();
         vector = Shapes.vectorBackend(threads);
-        prepared = vector.prepareGemm(w);
+        w = new Matrix[copies];
+        prepared = new PreparedGemm[copies];
+        for (int c = 0; c < copies; c++) {
+            w[c] = Shapes.random(m, k, DType.parse(dtype), 42);
+            prepared[c] = vector.prepareGemm(w[c]);
+        }
         scalar = new ScalarBackend(threads);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        w.close();
+        for (Matrix c : w) {
+            c.close();
+        }
         closeActivations();
     }
 
     @Benchmark
     public Matrix vector() {
-        return dense(vector, w, x, y);
+        return dense(vector, w[nextCopy()], x, y);
     }
 
     /**
@@ -56,13 +64,13 @@ public class DenseBench extends KernelBench {
      */
     @Benchmark
     public Matrix prepared() {
-        prepared.gemm(x, y);
+        prepared[nextCopy()].gemm(x, y);
         return y;
     }
 
     /** The scalar reference; slow on big shapes, so {@code spruce bench} leaves it out unless asked. */
     @Benchmark
     public Matrix scalar() {
-        return dense(scalar, w, x, y);
+        return dense(scalar, w[nextCopy()], x, y);
     }
 }

@@ -25,6 +25,31 @@ public abstract class KernelBench extends JmhSettings {
     @Param({"1", "2"})
     public int threads;
 
+    /**
+     * Copies of the weights, used in turn, one per call. With 1 a layer's weights stay partly in the last-level
+     * cache between calls (this project's VM reports a 480 MB L3), which flatters a memory-bound kernel the more
+     * the smaller its weights are; with enough copies to overflow it every call reads its weights from memory, as
+     * a model with many layers does.
+     */
+    @Param({"1"})
+    public int copies;
+
+    private int turn;
+
+    /** The copy the next call uses: 0, 1, ..., copies - 1, 0, ... */
+    protected int nextCopy() {
+        int c = turn;
+        turn = c + 1 == copies ? 0 : c + 1;
+        return c;
+    }
+
+    /** Checks the {@link #copies} param; call in setup. */
+    protected void checkCopies() {
+        if (copies < 1) {
+            throw new IllegalArgumentException("copies must be >= 1, got " + copies);
+        }
+    }
+
     /** Output and input features of {@link #shape}. */
     protected int m;
     protected int k;

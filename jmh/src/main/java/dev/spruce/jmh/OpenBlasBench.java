@@ -20,8 +20,9 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 @State(Scope.Benchmark)
 public class OpenBlasBench extends KernelBench {
-    private Matrix w;
-    private FloatPointer wp;
+    /** The weights, {@link #copies} times (the same values in each). */
+    private Matrix[] w;
+    private FloatPointer[] wp;
     private FloatPointer xp;
     private FloatPointer yp;
 
@@ -33,24 +34,32 @@ public class OpenBlasBench extends KernelBench {
                 + ", OPENBLAS_L2_SIZE=" + System.getenv().getOrDefault("OPENBLAS_L2_SIZE", "(unset)"));
         OpenBlas.threads(threads);
         allocateActivations();
-        w = Shapes.random(m, k, DType.F32, 42);
-        wp = OpenBlas.pointer(w);
+        checkCopies();
+        w = new Matrix[copies];
+        wp = new FloatPointer[copies];
+        for (int c = 0; c < copies; c++) {
+            w[c] = Shapes.random(m, k, DType.F32, 42);
+            wp[c] = OpenBlas.pointer(w[c]);
+        }
         xp = OpenBlas.pointer(x);
         yp = OpenBlas.pointer(y);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        w.close();
+        for (Matrix c : w) {
+            c.close();
+        }
         closeActivations();
     }
 
     @Benchmark
     public Matrix sgemm() {
+        FloatPointer weights = wp[nextCopy()];
         if (batch == 1) {
-            OpenBlas.sgemv(wp, m, k, xp, yp);
+            OpenBlas.sgemv(weights, m, k, xp, yp);
         } else {
-            OpenBlas.sgemm(wp, m, k, xp, batch, yp);
+            OpenBlas.sgemm(weights, m, k, xp, batch, yp);
         }
         return y;
     }

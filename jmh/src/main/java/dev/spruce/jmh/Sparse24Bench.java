@@ -25,16 +25,21 @@ public class Sparse24Bench extends KernelBench {
     @Param({"F32", "BF16"})
     public String dtype;
 
-    private Sparse24 s;
+    /** The weights, {@link #copies} times (the same values in each). */
+    private Sparse24[] s;
     private Backend vector;
     private Backend scalar;
 
     @Setup(Level.Trial)
     public void setup() {
         allocateActivations();
+        checkCopies();
         DType dt = DType.parse(dtype);
+        s = new Sparse24[copies];
         try (Matrix w = Matrix.of(magnitude24(m, k, 42), m, k, dt)) {
-            s = Sparse24.pack(w, dt);
+            for (int c = 0; c < copies; c++) {
+                s[c] = Sparse24.pack(w, dt);
+            }
         }
         vector = Shapes.vectorBackend(threads);
         scalar = new ScalarBackend(threads);
@@ -59,18 +64,20 @@ public class Sparse24Bench extends KernelBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        s.close();
+        for (Sparse24 c : s) {
+            c.close();
+        }
         closeActivations();
     }
 
     @Benchmark
     public Matrix vector() {
-        return sparse24(vector, s, x, y);
+        return sparse24(vector, s[nextCopy()], x, y);
     }
 
     /** The scalar reference; slow on big shapes, so {@code spruce bench} leaves it out unless asked. */
     @Benchmark
     public Matrix scalar() {
-        return sparse24(scalar, s, x, y);
+        return sparse24(scalar, s[nextCopy()], x, y);
     }
 }

@@ -19,7 +19,7 @@ import java.nio.ByteOrder;
  *
  * <p>Why it is fast: it streams only what the layout stores (K/2 values and K/4 four-bit codes per row) and never
  * materialises indices in memory. One vector of L values covers 2L logical k (L/2 groups) and 2L bits of codes.
- * Those bits are broadcast to every lane and decoded with one variable shift, an and and an add
+ * Those bits are broadcast to every lane and decoded with one variable shift and an and-or (one vpternlogd)
  * (lane i: {@code ((bits >>> 2i) & 3) + 4*(i/2)}), which gives each value's position inside the chunk's 2L
  * activations; a two-vector {@code selectFrom} (vpermt2d/vpermi2d on AVX-512) then picks the activations.
  *
