@@ -127,7 +127,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             oneToken(vals, codes, bf16, k, x, 0, y, 0, r0, r1);
             return;
         }
-        final float[] sums = new float[2 * ROWS];
+        final float[] lanes = new float[2 * ROWS * L];
         final int kDone = (k / CHUNK) * CHUNK;
         int r = r0;
         // Eight rows at a time, their tokens in pairs: the rows' weights stream in from memory on the first pair and
@@ -136,14 +136,15 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             int t = 0;
             for (; t + 2 <= n; t += 2) {
                 if (bf16) {
-                    eightRowsTwoTokensBf16(vals, codes, k, x, 4L * k * t, r, sums);
+                    eightRowsTwoTokensBf16(vals, codes, k, x, 4L * k * t, r, lanes);
                 } else {
-                    eightRowsTwoTokensF32(vals, codes, k, x, 4L * k * t, r, sums);
+                    eightRowsTwoTokensF32(vals, codes, k, x, 4L * k * t, r, lanes);
                 }
                 for (int i = 0; i < ROWS; i++) {
-                    finish(y, 4L * m * t, r + i, sums[i], vals, codes, bf16, k, kDone, x, 4L * k * t);
-                    finish(y, 4L * m * (t + 1), r + i, sums[ROWS + i], vals, codes, bf16, k, kDone, x,
-                            4L * k * (t + 1));
+                    finish(y, 4L * m * t, r + i, sum(FloatVector.fromArray(FS, lanes, i * L)), vals, codes, bf16, k,
+                            kDone, x, 4L * k * t);
+                    finish(y, 4L * m * (t + 1), r + i, sum(FloatVector.fromArray(FS, lanes, (ROWS + i) * L)), vals,
+                            codes, bf16, k, kDone, x, 4L * k * (t + 1));
                 }
             }
             if (t < n) {
@@ -172,16 +173,17 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                                  MemorySegment x, long xo, MemorySegment y, long yo, int r0, int r1) {
         int r = r0;
         if (r1 - r0 >= ROWS) {
-            final float[] sums = new float[ROWS];
+            final float[] lanes = new float[ROWS * L];
             for (; r + ROWS <= r1; r += ROWS) {
                 if (bf16) {
-                    eightRowsBf16(vals, codes, k, x, xo, r, sums);
+                    eightRowsBf16(vals, codes, k, x, xo, r, lanes);
                 } else {
-                    eightRowsF32(vals, codes, k, x, xo, r, sums);
+                    eightRowsF32(vals, codes, k, x, xo, r, lanes);
                 }
                 final int kDone = (k / CHUNK) * CHUNK;
                 for (int i = 0; i < ROWS; i++) {
-                    finish(y, yo, r + i, sums[i], vals, codes, bf16, k, kDone, x, xo);
+                    finish(y, yo, r + i, sum(FloatVector.fromArray(FS, lanes, i * L)), vals, codes, bf16, k, kDone,
+                            x, xo);
                 }
             }
         }
@@ -204,11 +206,14 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     }
 
     /**
-     * Rows r..r+7 over the whole chunks of K for the token at byte xo, their sums stored to sums[0..8). Every vector operation is written out here: the Vector API's own methods are force-inlined
-     * however large the loop grows, this class's helpers are not (see the class comment).
+     * Rows r..r+7 over the whole chunks of K for the token at byte xo, row i's vector of partial sums stored to
+     * lanes[L*i..] for the caller to add up. Every vector operation is written out here: the Vector API's own
+     * methods are force-inlined however large the loop grows, this class's helpers are not (see the class
+     * comment). The F32 and BF16 versions differ only in the value load; one method holding both loads would merge
+     * differently typed vectors, which C2 boxes.
      */
     private static void eightRowsF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                      int r, float[] sums) {
+                                      int r, float[] lanes) {
         final long valRow = (long) (k / 2) * EB_F32;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final long v0 = r * valRow, v1 = v0 + valRow, v2 = v1 + valRow, v3 = v2 + valRow;
@@ -248,59 +253,24 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                     : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a7);
         }
-        // Each row's lane sum in LaneSum's order (its method would not be inlined here, and its argument boxed).
-        if (L >= 16) {
-            a0 = a0.add(a0.rearrange(SWAP8));
-            a1 = a1.add(a1.rearrange(SWAP8));
-            a2 = a2.add(a2.rearrange(SWAP8));
-            a3 = a3.add(a3.rearrange(SWAP8));
-            a4 = a4.add(a4.rearrange(SWAP8));
-            a5 = a5.add(a5.rearrange(SWAP8));
-            a6 = a6.add(a6.rearrange(SWAP8));
-            a7 = a7.add(a7.rearrange(SWAP8));
-        }
-        if (L >= 8) {
-            a0 = a0.add(a0.rearrange(SWAP4));
-            a1 = a1.add(a1.rearrange(SWAP4));
-            a2 = a2.add(a2.rearrange(SWAP4));
-            a3 = a3.add(a3.rearrange(SWAP4));
-            a4 = a4.add(a4.rearrange(SWAP4));
-            a5 = a5.add(a5.rearrange(SWAP4));
-            a6 = a6.add(a6.rearrange(SWAP4));
-            a7 = a7.add(a7.rearrange(SWAP4));
-        }
-        a0 = a0.add(a0.rearrange(SWAP2));
-        a1 = a1.add(a1.rearrange(SWAP2));
-        a2 = a2.add(a2.rearrange(SWAP2));
-        a3 = a3.add(a3.rearrange(SWAP2));
-        a4 = a4.add(a4.rearrange(SWAP2));
-        a5 = a5.add(a5.rearrange(SWAP2));
-        a6 = a6.add(a6.rearrange(SWAP2));
-        a7 = a7.add(a7.rearrange(SWAP2));
-        a0 = a0.add(a0.rearrange(SWAP1));
-        a1 = a1.add(a1.rearrange(SWAP1));
-        a2 = a2.add(a2.rearrange(SWAP1));
-        a3 = a3.add(a3.rearrange(SWAP1));
-        a4 = a4.add(a4.rearrange(SWAP1));
-        a5 = a5.add(a5.rearrange(SWAP1));
-        a6 = a6.add(a6.rearrange(SWAP1));
-        a7 = a7.add(a7.rearrange(SWAP1));
-        sums[0] = a0.lane(0);
-        sums[1] = a1.lane(0);
-        sums[2] = a2.lane(0);
-        sums[3] = a3.lane(0);
-        sums[4] = a4.lane(0);
-        sums[5] = a5.lane(0);
-        sums[6] = a6.lane(0);
-        sums[7] = a7.lane(0);
+        // Summed by the caller: a LaneSum call here would not be inlined (past C2's cutoff) and would box.
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        a4.intoArray(lanes, 4 * L);
+        a5.intoArray(lanes, 5 * L);
+        a6.intoArray(lanes, 6 * L);
+        a7.intoArray(lanes, 7 * L);
     }
 
     /**
-     * Rows r..r+7 times the tokens at bytes xo and xo + 4K over the whole chunks of K, their sums stored to
-     * sums[i] (first token) and sums[8 + i] (second). Written out as {@link #eightRowsF32} is, and for the same reason.
+     * Rows r..r+7 times the tokens at bytes xo and xo + 4K over the whole chunks of K, the partial sums stored to
+     * lanes[L*i..] (first token) and lanes[L*(8 + i)..] (second) for the caller to add up. Written out as
+     * {@link #eightRowsF32} is, and for the same reasons.
      */
     private static void eightRowsTwoTokensF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x,
-                                               long xo, int r, float[] sums) {
+                                               long xo, int r, float[] lanes) {
         final long valRow = (long) (k / 2) * EB_F32;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final long xr = 4L * k;
@@ -370,91 +340,23 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             a7 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a7);
             b7 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b7);
         }
-        // Each sum in LaneSum's order (its method would not be inlined here, and its argument boxed).
-        if (L >= 16) {
-            a0 = a0.add(a0.rearrange(SWAP8));
-            a1 = a1.add(a1.rearrange(SWAP8));
-            a2 = a2.add(a2.rearrange(SWAP8));
-            a3 = a3.add(a3.rearrange(SWAP8));
-            a4 = a4.add(a4.rearrange(SWAP8));
-            a5 = a5.add(a5.rearrange(SWAP8));
-            a6 = a6.add(a6.rearrange(SWAP8));
-            a7 = a7.add(a7.rearrange(SWAP8));
-            b0 = b0.add(b0.rearrange(SWAP8));
-            b1 = b1.add(b1.rearrange(SWAP8));
-            b2 = b2.add(b2.rearrange(SWAP8));
-            b3 = b3.add(b3.rearrange(SWAP8));
-            b4 = b4.add(b4.rearrange(SWAP8));
-            b5 = b5.add(b5.rearrange(SWAP8));
-            b6 = b6.add(b6.rearrange(SWAP8));
-            b7 = b7.add(b7.rearrange(SWAP8));
-        }
-        if (L >= 8) {
-            a0 = a0.add(a0.rearrange(SWAP4));
-            a1 = a1.add(a1.rearrange(SWAP4));
-            a2 = a2.add(a2.rearrange(SWAP4));
-            a3 = a3.add(a3.rearrange(SWAP4));
-            a4 = a4.add(a4.rearrange(SWAP4));
-            a5 = a5.add(a5.rearrange(SWAP4));
-            a6 = a6.add(a6.rearrange(SWAP4));
-            a7 = a7.add(a7.rearrange(SWAP4));
-            b0 = b0.add(b0.rearrange(SWAP4));
-            b1 = b1.add(b1.rearrange(SWAP4));
-            b2 = b2.add(b2.rearrange(SWAP4));
-            b3 = b3.add(b3.rearrange(SWAP4));
-            b4 = b4.add(b4.rearrange(SWAP4));
-            b5 = b5.add(b5.rearrange(SWAP4));
-            b6 = b6.add(b6.rearrange(SWAP4));
-            b7 = b7.add(b7.rearrange(SWAP4));
-        }
-        a0 = a0.add(a0.rearrange(SWAP2));
-        a1 = a1.add(a1.rearrange(SWAP2));
-        a2 = a2.add(a2.rearrange(SWAP2));
-        a3 = a3.add(a3.rearrange(SWAP2));
-        a4 = a4.add(a4.rearrange(SWAP2));
-        a5 = a5.add(a5.rearrange(SWAP2));
-        a6 = a6.add(a6.rearrange(SWAP2));
-        a7 = a7.add(a7.rearrange(SWAP2));
-        b0 = b0.add(b0.rearrange(SWAP2));
-        b1 = b1.add(b1.rearrange(SWAP2));
-        b2 = b2.add(b2.rearrange(SWAP2));
-        b3 = b3.add(b3.rearrange(SWAP2));
-        b4 = b4.add(b4.rearrange(SWAP2));
-        b5 = b5.add(b5.rearrange(SWAP2));
-        b6 = b6.add(b6.rearrange(SWAP2));
-        b7 = b7.add(b7.rearrange(SWAP2));
-        a0 = a0.add(a0.rearrange(SWAP1));
-        a1 = a1.add(a1.rearrange(SWAP1));
-        a2 = a2.add(a2.rearrange(SWAP1));
-        a3 = a3.add(a3.rearrange(SWAP1));
-        a4 = a4.add(a4.rearrange(SWAP1));
-        a5 = a5.add(a5.rearrange(SWAP1));
-        a6 = a6.add(a6.rearrange(SWAP1));
-        a7 = a7.add(a7.rearrange(SWAP1));
-        b0 = b0.add(b0.rearrange(SWAP1));
-        b1 = b1.add(b1.rearrange(SWAP1));
-        b2 = b2.add(b2.rearrange(SWAP1));
-        b3 = b3.add(b3.rearrange(SWAP1));
-        b4 = b4.add(b4.rearrange(SWAP1));
-        b5 = b5.add(b5.rearrange(SWAP1));
-        b6 = b6.add(b6.rearrange(SWAP1));
-        b7 = b7.add(b7.rearrange(SWAP1));
-        sums[0] = a0.lane(0);
-        sums[1] = a1.lane(0);
-        sums[2] = a2.lane(0);
-        sums[3] = a3.lane(0);
-        sums[4] = a4.lane(0);
-        sums[5] = a5.lane(0);
-        sums[6] = a6.lane(0);
-        sums[7] = a7.lane(0);
-        sums[8] = b0.lane(0);
-        sums[9] = b1.lane(0);
-        sums[10] = b2.lane(0);
-        sums[11] = b3.lane(0);
-        sums[12] = b4.lane(0);
-        sums[13] = b5.lane(0);
-        sums[14] = b6.lane(0);
-        sums[15] = b7.lane(0);
+        // Summed by the caller: a LaneSum call here would not be inlined (past C2's cutoff) and would box.
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        a4.intoArray(lanes, 4 * L);
+        a5.intoArray(lanes, 5 * L);
+        a6.intoArray(lanes, 6 * L);
+        a7.intoArray(lanes, 7 * L);
+        b0.intoArray(lanes, 8 * L);
+        b1.intoArray(lanes, 9 * L);
+        b2.intoArray(lanes, 10 * L);
+        b3.intoArray(lanes, 11 * L);
+        b4.intoArray(lanes, 12 * L);
+        b5.intoArray(lanes, 13 * L);
+        b6.intoArray(lanes, 14 * L);
+        b7.intoArray(lanes, 15 * L);
     }
 
     /** Rows r, r+1 over the whole chunks of K, for the token at byte xo. */
@@ -533,11 +435,14 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     }
 
     /**
-     * Rows r..r+7 over the whole chunks of K for the token at byte xo, their sums stored to sums[0..8). Every vector operation is written out here: the Vector API's own methods are force-inlined
-     * however large the loop grows, this class's helpers are not (see the class comment).
+     * Rows r..r+7 over the whole chunks of K for the token at byte xo, row i's vector of partial sums stored to
+     * lanes[L*i..] for the caller to add up. Every vector operation is written out here: the Vector API's own
+     * methods are force-inlined however large the loop grows, this class's helpers are not (see the class
+     * comment). The F32 and BF16 versions differ only in the value load; one method holding both loads would merge
+     * differently typed vectors, which C2 boxes.
      */
     private static void eightRowsBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
-                                      int r, float[] sums) {
+                                      int r, float[] lanes) {
         final long valRow = (long) (k / 2) * EB_BF16;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final long v0 = r * valRow, v1 = v0 + valRow, v2 = v1 + valRow, v3 = v2 + valRow;
@@ -585,59 +490,24 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                     : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a7);
         }
-        // Each row's lane sum in LaneSum's order (its method would not be inlined here, and its argument boxed).
-        if (L >= 16) {
-            a0 = a0.add(a0.rearrange(SWAP8));
-            a1 = a1.add(a1.rearrange(SWAP8));
-            a2 = a2.add(a2.rearrange(SWAP8));
-            a3 = a3.add(a3.rearrange(SWAP8));
-            a4 = a4.add(a4.rearrange(SWAP8));
-            a5 = a5.add(a5.rearrange(SWAP8));
-            a6 = a6.add(a6.rearrange(SWAP8));
-            a7 = a7.add(a7.rearrange(SWAP8));
-        }
-        if (L >= 8) {
-            a0 = a0.add(a0.rearrange(SWAP4));
-            a1 = a1.add(a1.rearrange(SWAP4));
-            a2 = a2.add(a2.rearrange(SWAP4));
-            a3 = a3.add(a3.rearrange(SWAP4));
-            a4 = a4.add(a4.rearrange(SWAP4));
-            a5 = a5.add(a5.rearrange(SWAP4));
-            a6 = a6.add(a6.rearrange(SWAP4));
-            a7 = a7.add(a7.rearrange(SWAP4));
-        }
-        a0 = a0.add(a0.rearrange(SWAP2));
-        a1 = a1.add(a1.rearrange(SWAP2));
-        a2 = a2.add(a2.rearrange(SWAP2));
-        a3 = a3.add(a3.rearrange(SWAP2));
-        a4 = a4.add(a4.rearrange(SWAP2));
-        a5 = a5.add(a5.rearrange(SWAP2));
-        a6 = a6.add(a6.rearrange(SWAP2));
-        a7 = a7.add(a7.rearrange(SWAP2));
-        a0 = a0.add(a0.rearrange(SWAP1));
-        a1 = a1.add(a1.rearrange(SWAP1));
-        a2 = a2.add(a2.rearrange(SWAP1));
-        a3 = a3.add(a3.rearrange(SWAP1));
-        a4 = a4.add(a4.rearrange(SWAP1));
-        a5 = a5.add(a5.rearrange(SWAP1));
-        a6 = a6.add(a6.rearrange(SWAP1));
-        a7 = a7.add(a7.rearrange(SWAP1));
-        sums[0] = a0.lane(0);
-        sums[1] = a1.lane(0);
-        sums[2] = a2.lane(0);
-        sums[3] = a3.lane(0);
-        sums[4] = a4.lane(0);
-        sums[5] = a5.lane(0);
-        sums[6] = a6.lane(0);
-        sums[7] = a7.lane(0);
+        // Summed by the caller: a LaneSum call here would not be inlined (past C2's cutoff) and would box.
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        a4.intoArray(lanes, 4 * L);
+        a5.intoArray(lanes, 5 * L);
+        a6.intoArray(lanes, 6 * L);
+        a7.intoArray(lanes, 7 * L);
     }
 
     /**
-     * Rows r..r+7 times the tokens at bytes xo and xo + 4K over the whole chunks of K, their sums stored to
-     * sums[i] (first token) and sums[8 + i] (second). Written out as {@link #eightRowsBf16} is, and for the same reason.
+     * Rows r..r+7 times the tokens at bytes xo and xo + 4K over the whole chunks of K, the partial sums stored to
+     * lanes[L*i..] (first token) and lanes[L*(8 + i)..] (second) for the caller to add up. Written out as
+     * {@link #eightRowsBf16} is, and for the same reasons.
      */
     private static void eightRowsTwoTokensBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x,
-                                               long xo, int r, float[] sums) {
+                                               long xo, int r, float[] lanes) {
         final long valRow = (long) (k / 2) * EB_BF16;
         final long codeRow = (long) Sparse24.wordsPerRow(k) * 2;
         final long xr = 4L * k;
@@ -715,91 +585,23 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             a7 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a7);
             b7 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b7);
         }
-        // Each sum in LaneSum's order (its method would not be inlined here, and its argument boxed).
-        if (L >= 16) {
-            a0 = a0.add(a0.rearrange(SWAP8));
-            a1 = a1.add(a1.rearrange(SWAP8));
-            a2 = a2.add(a2.rearrange(SWAP8));
-            a3 = a3.add(a3.rearrange(SWAP8));
-            a4 = a4.add(a4.rearrange(SWAP8));
-            a5 = a5.add(a5.rearrange(SWAP8));
-            a6 = a6.add(a6.rearrange(SWAP8));
-            a7 = a7.add(a7.rearrange(SWAP8));
-            b0 = b0.add(b0.rearrange(SWAP8));
-            b1 = b1.add(b1.rearrange(SWAP8));
-            b2 = b2.add(b2.rearrange(SWAP8));
-            b3 = b3.add(b3.rearrange(SWAP8));
-            b4 = b4.add(b4.rearrange(SWAP8));
-            b5 = b5.add(b5.rearrange(SWAP8));
-            b6 = b6.add(b6.rearrange(SWAP8));
-            b7 = b7.add(b7.rearrange(SWAP8));
-        }
-        if (L >= 8) {
-            a0 = a0.add(a0.rearrange(SWAP4));
-            a1 = a1.add(a1.rearrange(SWAP4));
-            a2 = a2.add(a2.rearrange(SWAP4));
-            a3 = a3.add(a3.rearrange(SWAP4));
-            a4 = a4.add(a4.rearrange(SWAP4));
-            a5 = a5.add(a5.rearrange(SWAP4));
-            a6 = a6.add(a6.rearrange(SWAP4));
-            a7 = a7.add(a7.rearrange(SWAP4));
-            b0 = b0.add(b0.rearrange(SWAP4));
-            b1 = b1.add(b1.rearrange(SWAP4));
-            b2 = b2.add(b2.rearrange(SWAP4));
-            b3 = b3.add(b3.rearrange(SWAP4));
-            b4 = b4.add(b4.rearrange(SWAP4));
-            b5 = b5.add(b5.rearrange(SWAP4));
-            b6 = b6.add(b6.rearrange(SWAP4));
-            b7 = b7.add(b7.rearrange(SWAP4));
-        }
-        a0 = a0.add(a0.rearrange(SWAP2));
-        a1 = a1.add(a1.rearrange(SWAP2));
-        a2 = a2.add(a2.rearrange(SWAP2));
-        a3 = a3.add(a3.rearrange(SWAP2));
-        a4 = a4.add(a4.rearrange(SWAP2));
-        a5 = a5.add(a5.rearrange(SWAP2));
-        a6 = a6.add(a6.rearrange(SWAP2));
-        a7 = a7.add(a7.rearrange(SWAP2));
-        b0 = b0.add(b0.rearrange(SWAP2));
-        b1 = b1.add(b1.rearrange(SWAP2));
-        b2 = b2.add(b2.rearrange(SWAP2));
-        b3 = b3.add(b3.rearrange(SWAP2));
-        b4 = b4.add(b4.rearrange(SWAP2));
-        b5 = b5.add(b5.rearrange(SWAP2));
-        b6 = b6.add(b6.rearrange(SWAP2));
-        b7 = b7.add(b7.rearrange(SWAP2));
-        a0 = a0.add(a0.rearrange(SWAP1));
-        a1 = a1.add(a1.rearrange(SWAP1));
-        a2 = a2.add(a2.rearrange(SWAP1));
-        a3 = a3.add(a3.rearrange(SWAP1));
-        a4 = a4.add(a4.rearrange(SWAP1));
-        a5 = a5.add(a5.rearrange(SWAP1));
-        a6 = a6.add(a6.rearrange(SWAP1));
-        a7 = a7.add(a7.rearrange(SWAP1));
-        b0 = b0.add(b0.rearrange(SWAP1));
-        b1 = b1.add(b1.rearrange(SWAP1));
-        b2 = b2.add(b2.rearrange(SWAP1));
-        b3 = b3.add(b3.rearrange(SWAP1));
-        b4 = b4.add(b4.rearrange(SWAP1));
-        b5 = b5.add(b5.rearrange(SWAP1));
-        b6 = b6.add(b6.rearrange(SWAP1));
-        b7 = b7.add(b7.rearrange(SWAP1));
-        sums[0] = a0.lane(0);
-        sums[1] = a1.lane(0);
-        sums[2] = a2.lane(0);
-        sums[3] = a3.lane(0);
-        sums[4] = a4.lane(0);
-        sums[5] = a5.lane(0);
-        sums[6] = a6.lane(0);
-        sums[7] = a7.lane(0);
-        sums[8] = b0.lane(0);
-        sums[9] = b1.lane(0);
-        sums[10] = b2.lane(0);
-        sums[11] = b3.lane(0);
-        sums[12] = b4.lane(0);
-        sums[13] = b5.lane(0);
-        sums[14] = b6.lane(0);
-        sums[15] = b7.lane(0);
+        // Summed by the caller: a LaneSum call here would not be inlined (past C2's cutoff) and would box.
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        a4.intoArray(lanes, 4 * L);
+        a5.intoArray(lanes, 5 * L);
+        a6.intoArray(lanes, 6 * L);
+        a7.intoArray(lanes, 7 * L);
+        b0.intoArray(lanes, 8 * L);
+        b1.intoArray(lanes, 9 * L);
+        b2.intoArray(lanes, 10 * L);
+        b3.intoArray(lanes, 11 * L);
+        b4.intoArray(lanes, 12 * L);
+        b5.intoArray(lanes, 13 * L);
+        b6.intoArray(lanes, 14 * L);
+        b7.intoArray(lanes, 15 * L);
     }
 
     /** Rows r, r+1 over the whole chunks of K, for the token at byte xo. */
