@@ -54,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Copies of each kernel's weights, used in turn, one per call (default: ${DEFAULT-VALUE}). "
                     + "Enough to overflow the last-level cache make every call read its weights from memory, as a "
                     + "model with many layers does; the table then labels the shape MxK@N.")
-    int copies;
+    int copies = 1;
 
     @Option(names = "--dtypes", description = "Weight types for kernels that take one (default: ${DEFAULT-VALUE}).", defaultValue = "F32,BF16")
     String dtypes;
