@@ -128,7 +128,6 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             return;
         }
         final float[] lanes = new float[2 * ROWS * L];
-        final int kDone = (k / CHUNK) * CHUNK;
         int r = r0;
         // Eight rows at a time, their tokens in pairs: the rows' weights stream in from memory on the first pair and
         // are still in L1/L2 for the next.
@@ -140,12 +139,8 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                 } else {
                     eightRowsTwoTokensF32(vals, codes, k, x, 4L * k * t, r, lanes);
                 }
-                for (int i = 0; i < ROWS; i++) {
-                    finish(y, 4L * m * t, r + i, sum(FloatVector.fromArray(FS, lanes, i * L)), vals, codes, bf16, k,
-                            kDone, x, 4L * k * t);
-                    finish(y, 4L * m * (t + 1), r + i, sum(FloatVector.fromArray(FS, lanes, (ROWS + i) * L)), vals,
-                            codes, bf16, k, kDone, x, 4L * k * (t + 1));
-                }
+                finishRows(lanes, 0, y, 4L * m * t, r, vals, codes, bf16, k, x, 4L * k * t);
+                finishRows(lanes, ROWS, y, 4L * m * (t + 1), r, vals, codes, bf16, k, x, 4L * k * (t + 1));
             }
             if (t < n) {
                 oneToken(vals, codes, bf16, k, x, 4L * k * t, y, 4L * m * t, r, r + ROWS);
@@ -180,11 +175,7 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                 } else {
                     eightRowsF32(vals, codes, k, x, xo, r, lanes);
                 }
-                final int kDone = (k / CHUNK) * CHUNK;
-                for (int i = 0; i < ROWS; i++) {
-                    finish(y, yo, r + i, sum(FloatVector.fromArray(FS, lanes, i * L)), vals, codes, bf16, k, kDone,
-                            x, xo);
-                }
+                finishRows(lanes, 0, y, yo, r, vals, codes, bf16, k, x, xo);
             }
         }
         // The last rows: one loop per value type and row count (a loop holding several load paths grows past the
@@ -685,6 +676,19 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             oneRowFourTokensBf16(vals, codes, m, k, x, y, r, t);
         } else {
             oneRowFourTokensF32(vals, codes, m, k, x, y, r, t);
+        }
+    }
+
+    /**
+     * Rows r..r+7 of one token from an eight-row pass: row i's partial sums are lanes[L*(first + i)..], added up in
+     * {@link LaneSum}'s order and finished by {@link #finish}.
+     */
+    private static void finishRows(float[] lanes, int first, MemorySegment y, long yo, int r, MemorySegment vals,
+                                   MemorySegment codes, boolean bf16, int k, MemorySegment x, long xo) {
+        final int kDone = (k / CHUNK) * CHUNK;
+        for (int i = 0; i < ROWS; i++) {
+            finish(y, yo, r + i, sum(FloatVector.fromArray(FS, lanes, (first + i) * L)), vals, codes, bf16, k, kDone,
+                    x, xo);
         }
     }
 

@@ -53,18 +53,29 @@ class Sparse24KernelTest {
         return out.stream();
     }
 
-    static Stream<Arguments> rowKernelCases() {
+    /** Every width this CPU allows x F32 and BF16 x each row of {@code shapes}, as (bits, dtype, shape...). */
+    static Stream<Arguments> atEveryWidthAndDtype(int[][] shapes) {
         List<Arguments> out = new ArrayList<>();
         for (int bits : VectorBackendTest.widths()) {
             for (DType dt : new DType[] {DType.F32, DType.BF16}) {
-                // several segments of K, token chunks of 48 and the rest, a K tail past the whole vectors
-                int[][] mkn = {{32, 300, 53}, {48, 1028, 100}, {16, 4100, 49}, {32, 132, 7}, {16, 16, 2}};
-                for (int[] c : mkn) {
-                    out.add(Arguments.of(bits, dt, c[0], c[1], c[2]));
+                for (int[] c : shapes) {
+                    Object[] args = new Object[2 + c.length];
+                    args[0] = bits;
+                    args[1] = dt;
+                    for (int i = 0; i < c.length; i++) {
+                        args[2 + i] = c[i];
+                    }
+                    out.add(Arguments.of(args));
                 }
             }
         }
         return out.stream();
+    }
+
+    static Stream<Arguments> rowKernelCases() {
+        // several segments of K, token chunks of 48 and the rest, a K tail past the whole vectors
+        return atEveryWidthAndDtype(new int[][] {{32, 300, 53}, {48, 1028, 100}, {16, 4100, 49}, {32, 132, 7},
+                {16, 16, 2}});
     }
 
     /**
@@ -91,19 +102,10 @@ class Sparse24KernelTest {
     }
 
     static Stream<Arguments> dotKernelCases() {
-        List<Arguments> out = new ArrayList<>();
-        for (int bits : VectorBackendTest.widths()) {
-            for (DType dt : new DType[] {DType.F32, DType.BF16}) {
-                // eight-row passes with token pairs, an odd last token, rows past the last eight, a K tail, and a
-                // row range that starts inside the layer
-                int[][] mkrn = {{16, 4100, 2, 0}, {24, 300, 3, 0}, {29, 132, 7, 3}, {40, 1028, 4, 5}, {8, 64, 1, 0},
-                        {19, 68, 5, 2}};
-                for (int[] c : mkrn) {
-                    out.add(Arguments.of(bits, dt, c[0], c[1], c[2], c[3]));
-                }
-            }
-        }
-        return out.stream();
+        // eight-row passes with token pairs, an odd last token, rows past the last eight, a K tail, and a row range
+        // that starts inside the layer (M, K, N, first row)
+        return atEveryWidthAndDtype(new int[][] {{16, 4100, 2, 0}, {24, 300, 3, 0}, {29, 132, 7, 3}, {40, 1028, 4, 5},
+                {8, 64, 1, 0}, {19, 68, 5, 2}});
     }
 
     /**
