@@ -82,6 +82,24 @@ public final class NativeMemory {
         return Arena.global().allocate(bytes, 64);
     }
 
+    /**
+     * Whether the kernel grants a {@code MAP_32BIT} mapping of {@code bytes} right now (one is made and unmapped
+     * again), i.e. whether {@link #allocateLowForever} would get low memory. The window is small (the kernel looks
+     * between 1 and 2 GB) and the JVM's own compressed class space, which JDK 25 maps at a random address, can take
+     * all of it; then the scratch buffers go to the global arena.
+     */
+    static boolean lowWindowHasRoom(long bytes) {
+        if (Libc.MISSING != null || !LOW_MAPPING_ARCH) {
+            return false;
+        }
+        long start = Libc.mapAnonymous(bytes, MAP_32BIT);
+        if (start == 0L) {
+            return false;
+        }
+        Mapper.unmap(start, bytes);
+        return true;
+    }
+
     /** Whether {@code s} lies wholly in the lowest 2 GB of the address space. */
     static boolean isLow(MemorySegment s) {
         return s.isNative() && s.address() + s.byteSize() <= 1L << 31;
