@@ -35,6 +35,12 @@ public final class NativeMemory {
     private static final int MADV_HUGEPAGE = 14;
     /** mmap flag (x86-64 Linux only): place the mapping in the lowest 2 GB. */
     private static final int MAP_32BIT = 0x40;
+    /** mmap flag (Linux 4.17+): map exactly at the given address, or fail if anything is there already. */
+    private static final int MAP_FIXED_NOREPLACE = 0x100000;
+    /** Low memory ends here: a load's displacement is a sign-extended 32-bit number. */
+    private static final long LOW_END = 1L << 31;
+    /** Where {@link #mapLow} tries addresses when MAP_32BIT is refused: from 64 MB up, in 64 MB steps. */
+    private static final long LOW_HINT_STEP = 64L << 20;
     private static final boolean LOW_MAPPING_ARCH = Set.of("amd64", "x86_64").contains(System.getProperty("os.arch"));
     /** Linux's transparent-huge-page setting; its current mode is the bracketed word. */
     public static final Path THP_ENABLED = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
@@ -62,9 +68,9 @@ public final class NativeMemory {
 
     /**
      * {@code bytes} of zero-filled, 64-byte-aligned memory that lives as long as the process, mapped in the lowest
-     * 2 GB of the address space where Linux on x86-64 allows it ({@code MAP_32BIT}), else anywhere (the global
-     * arena; also with {@code -Dspruce.lowScratch=false}). For kernels' constant scratch buffers: when such a buffer
-     * is a {@code static final} segment, C2 can put its address in a load's 32-bit displacement instead of keeping
+     * 2 GB of the address space on Linux x86-64 ({@link #mapLow}), else anywhere (the global arena; also with
+     * {@code -Dspruce.lowScratch=false}). For kernels' constant scratch buffers: when such a buffer is a
+     * {@code static final} segment, C2 can put its address in a load's 32-bit displacement instead of keeping
      * address constants in registers (the 2:4 token kernel, in L1: 226-230 vs 211-217 dense-equivalent GFLOP/s,
      * 2026-11-30).
      */
@@ -74,7 +80,7 @@ public final class NativeMemory {
         }
         if (Libc.MISSING == null && LOW_MAPPING_ARCH
                 && Boolean.parseBoolean(System.getProperty("spruce.lowScratch", "true"))) {
-            long start = Libc.mapAnonymous(bytes, MAP_32BIT);
+            long start = mapLow(bytes);
             if (start != 0L) {
                 return MemorySegment.ofAddress(start).reinterpret(bytes);
             }
@@ -83,16 +89,42 @@ public final class NativeMemory {
     }
 
     /**
-     * Whether the kernel grants a {@code MAP_32BIT} mapping of {@code bytes} right now (one is made and unmapped
-     * again), i.e. whether {@link #allocateLowForever} would get low memory. The window is small (the kernel looks
-     * between 1 and 2 GB) and the JVM's own compressed class space, which JDK 25 maps at a random address, can take
-     * all of it; then the scratch buffers go to the global arena.
+     * A new anonymous mapping of {@code bytes} that ends at or below 2 GB, or 0 if none can be had. First
+     * {@code MAP_32BIT}; the kernel looks for room for that only between 1 and 2 GB, and the JVM's compressed class
+     * space (1 GB plus its CDS archive, which JDK 25 maps at a random address below 4 GB) sometimes covers that
+     * window: one CI run of 2026-11-30 was refused. Then addresses from 64 MB up are tried one by one with
+     * {@code MAP_FIXED_NOREPLACE}, which fails rather than replace anything mapped there. A kernel older than 4.17
+     * treats that flag as a hint only and may map elsewhere; such a mapping is checked and given back.
+     */
+    private static long mapLow(long bytes) {
+        long start = Libc.mapAnonymous(0L, bytes, MAP_32BIT);
+        if (start != 0L && start + bytes <= LOW_END) {
+            return start;
+        }
+        if (start != 0L) {
+            Mapper.unmap(start, bytes);
+        }
+        for (long hint = LOW_HINT_STEP; hint + bytes <= LOW_END; hint += LOW_HINT_STEP) {
+            long at = Libc.mapAnonymous(hint, bytes, MAP_FIXED_NOREPLACE);
+            if (at == hint) {
+                return at;
+            }
+            if (at != 0L) {
+                Mapper.unmap(at, bytes);
+            }
+        }
+        return 0L;
+    }
+
+    /**
+     * Whether {@link #mapLow} finds room for {@code bytes} right now (a mapping is made and unmapped again), i.e.
+     * whether {@link #allocateLowForever} would get low memory.
      */
     static boolean lowWindowHasRoom(long bytes) {
         if (Libc.MISSING != null || !LOW_MAPPING_ARCH) {
             return false;
         }
-        long start = Libc.mapAnonymous(bytes, MAP_32BIT);
+        long start = mapLow(bytes);
         if (start == 0L) {
             return false;
         }
@@ -100,9 +132,19 @@ public final class NativeMemory {
         return true;
     }
 
+    /** A {@code MAP_32BIT} mapping of {@code bytes} alone, or 0 if refused (for tests that fill its window). */
+    static long mapThirtyTwoBit(long bytes) {
+        return Libc.MISSING != null || !LOW_MAPPING_ARCH ? 0L : Libc.mapAnonymous(0L, bytes, MAP_32BIT);
+    }
+
+    /** Gives back a mapping made by {@link #mapThirtyTwoBit}. */
+    static void unmapForTest(long start, long bytes) {
+        Mapper.unmap(start, bytes);
+    }
+
     /** Whether {@code s} lies wholly in the lowest 2 GB of the address space. */
     static boolean isLow(MemorySegment s) {
-        return s.isNative() && s.address() + s.byteSize() <= 1L << 31;
+        return s.isNative() && s.address() + s.byteSize() <= LOW_END;
     }
 
     /** Whether large allocations go on huge pages in this JVM (and, if not, why not). */
@@ -171,12 +213,13 @@ public final class NativeMemory {
 
         /**
          * The address of a new private, anonymous, read-write (so zero-filled) mapping of {@code len} bytes, with
-         * {@code flags} added to mmap's; 0 if mmap refuses (callers fall back to an arena).
+         * {@code flags} added to mmap's and {@code addr} as its address argument (0: the kernel chooses); 0 if mmap
+         * refuses (callers fall back to an arena).
          */
-        static long mapAnonymous(long len, int flags) {
+        static long mapAnonymous(long addr, long len, int flags) {
             try {
-                MemorySegment base = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, len, PROT_READ_WRITE,
-                        MAP_PRIVATE_ANONYMOUS | flags, -1, 0L);
+                MemorySegment base = (MemorySegment) MMAP.invokeExact(MemorySegment.ofAddress(addr), len,
+                        PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS | flags, -1, 0L);
                 long start = base.address();
                 return start == -1L ? 0L : start; // MAP_FAILED
             } catch (Throwable e) {
@@ -209,7 +252,7 @@ public final class NativeMemory {
         /** A 2 MB-aligned anonymous mapping of {@code bytes} (plus slack to align), or null if mmap refuses. */
         static MemorySegment map(Arena arena, long bytes) {
             final long len = bytes + PAGE_2M;
-            final long start = Libc.mapAnonymous(len, 0);
+            final long start = Libc.mapAnonymous(0L, len, 0);
             if (start == 0L) {
                 return null; // fall back to the arena's allocator
             }
