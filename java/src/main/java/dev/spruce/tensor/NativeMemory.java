@@ -104,6 +104,14 @@ public final class NativeMemory {
         if (start != 0L) {
             Mapper.unmap(start, bytes);
         }
+        return mapLowByAddress(bytes);
+    }
+
+    /** The second half of {@link #mapLow}: addresses from 64 MB up, tried one by one; 0 if none is free. */
+    static long mapLowByAddress(long bytes) {
+        if (Libc.MISSING != null || !LOW_MAPPING_ARCH) {
+            return 0L;
+        }
         for (long hint = LOW_HINT_STEP; hint + bytes <= LOW_END; hint += LOW_HINT_STEP) {
             long at = Libc.mapAnonymous(hint, bytes, MAP_FIXED_NOREPLACE);
             if (at == hint) {
@@ -137,7 +145,7 @@ public final class NativeMemory {
         return Libc.MISSING != null || !LOW_MAPPING_ARCH ? 0L : Libc.mapAnonymous(0L, bytes, MAP_32BIT);
     }
 
-    /** Gives back a mapping made by {@link #mapThirtyTwoBit}. */
+    /** Gives back a mapping made by {@link #mapThirtyTwoBit} or {@link #mapLowByAddress} (for tests). */
     static void unmapForTest(long start, long bytes) {
         Mapper.unmap(start, bytes);
     }
