@@ -66,10 +66,14 @@ class NoBoxingTest {
     }
 
     /**
-     * A kernel whose code is past C2's limits boxes in every JVM. A kernel within them can still, rarely, come out of
-     * one JVM's C2 boxed: with both cores busy, 1 child JVM in 16 had the block-sparse GEMM allocating for 30 s, and
-     * a CI run once had the 2:4 GEMV doing so (2026-11-30), while the same kernels passed in every other fresh JVM.
-     * So a failing child gets one more fresh JVM, and the test fails only if the same check fails in both.
+     * A kernel whose code is past C2's limits boxes in every JVM. A kernel within them can still, now and then, come
+     * out of one JVM's C2 boxed. With both cores busy, 1 child JVM in 16 had the block-sparse GEMM allocating for 30
+     * s; in 36 children under load (2026-11-30, tenth session) 5 had the 2:4 GEMV's eight-row pass doing so. JFR put
+     * the allocation in the Java fallback of some rows' FMA: their accumulators are loop-carried vectors, and when C2
+     * reaches those FMAs only through late inlining without type profiles (a busy machine has it compile from
+     * tier 2) it cannot prove the accumulator's exact vector class (README, known limits). The same kernels passed
+     * in the other fresh JVMs. So a failing child gets up to two more fresh JVMs, and the test fails only if the
+     * same check fails in all three; a kernel past C2's limits fails in every one.
      */
     @Test
     void everyKernelStopsAllocatingOnceCompiled() throws Exception {
@@ -77,10 +81,15 @@ class NoBoxingTest {
         if (first.isEmpty()) {
             return;
         }
-        String second = childFailures();
-        List<String> firstChecks = first.lines().map(NoBoxingTest::check).toList();
-        List<String> again = second.lines().map(NoBoxingTest::check).filter(firstChecks::contains).toList();
-        assertEquals(List.of(), again, "failed in two fresh JVMs (first: " + first + "; second: " + second + ")");
+        List<String> failing = first.lines().map(NoBoxingTest::check).toList();
+        StringBuilder runs = new StringBuilder("first: " + first);
+        for (int run = 2; run <= 3 && !failing.isEmpty(); run++) {
+            String again = childFailures();
+            runs.append("; run ").append(run).append(": ").append(again.isEmpty() ? "all passed" : again);
+            List<String> againChecks = again.lines().map(NoBoxingTest::check).toList();
+            failing = failing.stream().filter(againChecks::contains).toList();
+        }
+        assertEquals(List.of(), failing, "failed in three fresh JVMs (" + runs + ")");
     }
 
     /** The check a FAIL line is about: "FAIL 2:4 GEMV F32 still allocates ..." -> "FAIL 2:4 GEMV F32". */
