@@ -4,6 +4,7 @@ import dev.spruce.layout.Sparse24;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -47,6 +48,17 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
     private static final int L = FS.length();
+    /**
+     * The exact class of FS's vectors. The eight-row passes cast their running sums to it, and the one-token BF16
+     * pass also the result of each decoding step (to it or {@link #EXACT_I}): C2 inlines those passes' Vector API
+     * calls late, and without the casts a vector's class is known only from a type profile, which a compile from
+     * tier 2 (a busy machine) lacks; an intrinsic (the FMA, a shift) then fails and the row falls back to Java code
+     * that allocates (README, known limits). A cast by a constant class is an intrinsic C2 folds away. The
+     * two-token passes take the sums' casts only: with the step casts as well, the BF16 one grew past C2's limits.
+     */
+    private static final Class<? extends Vector<Float>> EXACT = FS.vectorType();
+    /** Likewise for IS, whose vectors carry the decoded positions (and the widened BF16 values). */
+    private static final Class<? extends Vector<Integer>> EXACT_I = IS.vectorType();
     /** Butterfly steps of {@link LaneSum}: fixed-order lane sums, the same bits before and after JIT compilation. */
     private static final VectorShuffle<Float> SWAP8 = LaneSum.swap(FS, 8);
     private static final VectorShuffle<Float> SWAP4 = LaneSum.swap(FS, 4);
@@ -219,30 +231,30 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             final IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
             final long cb = (long) c * L / 4;
             final long vb = (long) EB_F32 * L * c;
-            a0 = FloatVector.fromMemorySegment(FS, vals, v0 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q0 + cb)
+            a0 = (FloatVector) EXACT.cast(FloatVector.fromMemorySegment(FS, vals, v0 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q0 + cb)
                     : L == 8 ? codes.get(U16, q0 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q0 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a0);
-            a1 = FloatVector.fromMemorySegment(FS, vals, v1 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q1 + cb)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a0));
+            a1 = (FloatVector) EXACT.cast(FloatVector.fromMemorySegment(FS, vals, v1 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q1 + cb)
                     : L == 8 ? codes.get(U16, q1 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q1 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a1);
-            a2 = FloatVector.fromMemorySegment(FS, vals, v2 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q2 + cb)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a1));
+            a2 = (FloatVector) EXACT.cast(FloatVector.fromMemorySegment(FS, vals, v2 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q2 + cb)
                     : L == 8 ? codes.get(U16, q2 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q2 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a2);
-            a3 = FloatVector.fromMemorySegment(FS, vals, v3 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q3 + cb)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a2));
+            a3 = (FloatVector) EXACT.cast(FloatVector.fromMemorySegment(FS, vals, v3 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q3 + cb)
                     : L == 8 ? codes.get(U16, q3 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q3 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a3);
-            a4 = FloatVector.fromMemorySegment(FS, vals, v4 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q4 + cb)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a3));
+            a4 = (FloatVector) EXACT.cast(FloatVector.fromMemorySegment(FS, vals, v4 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q4 + cb)
                     : L == 8 ? codes.get(U16, q4 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q4 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a4);
-            a5 = FloatVector.fromMemorySegment(FS, vals, v5 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q5 + cb)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a4));
+            a5 = (FloatVector) EXACT.cast(FloatVector.fromMemorySegment(FS, vals, v5 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q5 + cb)
                     : L == 8 ? codes.get(U16, q5 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q5 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a5);
-            a6 = FloatVector.fromMemorySegment(FS, vals, v6 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q6 + cb)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a5));
+            a6 = (FloatVector) EXACT.cast(FloatVector.fromMemorySegment(FS, vals, v6 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q6 + cb)
                     : L == 8 ? codes.get(U16, q6 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q6 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a6);
-            a7 = FloatVector.fromMemorySegment(FS, vals, v7 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q7 + cb)
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a6));
+            a7 = (FloatVector) EXACT.cast(FloatVector.fromMemorySegment(FS, vals, v7 + vb, LE).fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q7 + cb)
                     : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a7);
+                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a7));
         }
         // Summed by the caller: a LaneSum call here would not be inlined (past C2's cutoff) and would box.
         a0.intoArray(lanes, 0 * L);
@@ -286,50 +298,50 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                     : L == 8 ? codes.get(U16, q0 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q0 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = FloatVector.fromMemorySegment(FS, vals, v0 + vb, LE);
-            a0 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a0);
-            b0 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b0);
+            a0 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a0));
+            b0 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b0));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q1 + cb)
                     : L == 8 ? codes.get(U16, q1 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q1 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = FloatVector.fromMemorySegment(FS, vals, v1 + vb, LE);
-            a1 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a1);
-            b1 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b1);
+            a1 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a1));
+            b1 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b1));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q2 + cb)
                     : L == 8 ? codes.get(U16, q2 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q2 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = FloatVector.fromMemorySegment(FS, vals, v2 + vb, LE);
-            a2 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a2);
-            b2 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b2);
+            a2 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a2));
+            b2 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b2));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q3 + cb)
                     : L == 8 ? codes.get(U16, q3 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q3 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = FloatVector.fromMemorySegment(FS, vals, v3 + vb, LE);
-            a3 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a3);
-            b3 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b3);
+            a3 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a3));
+            b3 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b3));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q4 + cb)
                     : L == 8 ? codes.get(U16, q4 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q4 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = FloatVector.fromMemorySegment(FS, vals, v4 + vb, LE);
-            a4 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a4);
-            b4 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b4);
+            a4 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a4));
+            b4 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b4));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q5 + cb)
                     : L == 8 ? codes.get(U16, q5 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q5 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = FloatVector.fromMemorySegment(FS, vals, v5 + vb, LE);
-            a5 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a5);
-            b5 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b5);
+            a5 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a5));
+            b5 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b5));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q6 + cb)
                     : L == 8 ? codes.get(U16, q6 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q6 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = FloatVector.fromMemorySegment(FS, vals, v6 + vb, LE);
-            a6 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a6);
-            b6 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b6);
+            a6 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a6));
+            b6 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b6));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q7 + cb)
                     : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = FloatVector.fromMemorySegment(FS, vals, v7 + vb, LE);
-            a7 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a7);
-            b7 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b7);
+            a7 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a7));
+            b7 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b7));
         }
         // Summed by the caller: a LaneSum call here would not be inlined (past C2's cutoff) and would box.
         a0.intoArray(lanes, 0 * L);
@@ -448,38 +460,38 @@ final class Sparse24Gemv implements Sparse24DotKernel {
             final IntVector x1 = IntVector.fromMemorySegment(IS, x, xc + 4L * L, LE);
             final long cb = (long) c * L / 4;
             final long vb = (long) EB_BF16 * L * c;
-            a0 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v0 + vb, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q0 + cb)
-                    : L == 8 ? codes.get(U16, q0 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q0 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a0);
-            a1 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v1 + vb, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q1 + cb)
-                    : L == 8 ? codes.get(U16, q1 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q1 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a1);
-            a2 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v2 + vb, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q2 + cb)
-                    : L == 8 ? codes.get(U16, q2 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q2 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a2);
-            a3 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v3 + vb, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q3 + cb)
-                    : L == 8 ? codes.get(U16, q3 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q3 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a3);
-            a4 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v4 + vb, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q4 + cb)
-                    : L == 8 ? codes.get(U16, q4 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q4 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a4);
-            a5 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v5 + vb, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q5 + cb)
-                    : L == 8 ? codes.get(U16, q5 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q5 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a5);
-            a6 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v6 + vb, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q6 + cb)
-                    : L == 8 ? codes.get(U16, q6 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q6 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a6);
-            a7 = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v7 + vb, LE)
-                    .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q7 + cb)
-                    : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff)
-                    .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS).selectFrom(x0, x1).reinterpretAsFloats(), a7);
+            a0 = (FloatVector) EXACT.cast(((FloatVector) EXACT.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(ShortVector.fromMemorySegment(SS, vals, v0 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats())).fma(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q0 + cb)
+                    : L == 8 ? codes.get(U16, q0 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q0 + cb) & 0xff))).lanewise(VectorOperators.LSHR, SHIFTS)))
+                    .and(3))).or(OFFSETS))).selectFrom(x0, x1).reinterpretAsFloats(), a0));
+            a1 = (FloatVector) EXACT.cast(((FloatVector) EXACT.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(ShortVector.fromMemorySegment(SS, vals, v1 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats())).fma(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q1 + cb)
+                    : L == 8 ? codes.get(U16, q1 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q1 + cb) & 0xff))).lanewise(VectorOperators.LSHR, SHIFTS)))
+                    .and(3))).or(OFFSETS))).selectFrom(x0, x1).reinterpretAsFloats(), a1));
+            a2 = (FloatVector) EXACT.cast(((FloatVector) EXACT.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(ShortVector.fromMemorySegment(SS, vals, v2 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats())).fma(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q2 + cb)
+                    : L == 8 ? codes.get(U16, q2 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q2 + cb) & 0xff))).lanewise(VectorOperators.LSHR, SHIFTS)))
+                    .and(3))).or(OFFSETS))).selectFrom(x0, x1).reinterpretAsFloats(), a2));
+            a3 = (FloatVector) EXACT.cast(((FloatVector) EXACT.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(ShortVector.fromMemorySegment(SS, vals, v3 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats())).fma(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q3 + cb)
+                    : L == 8 ? codes.get(U16, q3 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q3 + cb) & 0xff))).lanewise(VectorOperators.LSHR, SHIFTS)))
+                    .and(3))).or(OFFSETS))).selectFrom(x0, x1).reinterpretAsFloats(), a3));
+            a4 = (FloatVector) EXACT.cast(((FloatVector) EXACT.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(ShortVector.fromMemorySegment(SS, vals, v4 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats())).fma(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q4 + cb)
+                    : L == 8 ? codes.get(U16, q4 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q4 + cb) & 0xff))).lanewise(VectorOperators.LSHR, SHIFTS)))
+                    .and(3))).or(OFFSETS))).selectFrom(x0, x1).reinterpretAsFloats(), a4));
+            a5 = (FloatVector) EXACT.cast(((FloatVector) EXACT.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(ShortVector.fromMemorySegment(SS, vals, v5 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats())).fma(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q5 + cb)
+                    : L == 8 ? codes.get(U16, q5 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q5 + cb) & 0xff))).lanewise(VectorOperators.LSHR, SHIFTS)))
+                    .and(3))).or(OFFSETS))).selectFrom(x0, x1).reinterpretAsFloats(), a5));
+            a6 = (FloatVector) EXACT.cast(((FloatVector) EXACT.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(ShortVector.fromMemorySegment(SS, vals, v6 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats())).fma(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q6 + cb)
+                    : L == 8 ? codes.get(U16, q6 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q6 + cb) & 0xff))).lanewise(VectorOperators.LSHR, SHIFTS)))
+                    .and(3))).or(OFFSETS))).selectFrom(x0, x1).reinterpretAsFloats(), a6));
+            a7 = (FloatVector) EXACT.cast(((FloatVector) EXACT.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(ShortVector.fromMemorySegment(SS, vals, v7 + vb, LE)
+                    .convertShape(VectorOperators.S2I, IS, 0))).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats())).fma(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(((IntVector) EXACT_I.cast(IntVector.broadcast(IS, L == 16 ? codes.get(I32, q7 + cb)
+                    : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff))).lanewise(VectorOperators.LSHR, SHIFTS)))
+                    .and(3))).or(OFFSETS))).selectFrom(x0, x1).reinterpretAsFloats(), a7));
         }
         // Summed by the caller: a LaneSum call here would not be inlined (past C2's cutoff) and would box.
         a0.intoArray(lanes, 0 * L);
@@ -524,57 +536,57 @@ final class Sparse24Gemv implements Sparse24DotKernel {
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v0 + vb, LE)
                     .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a0 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a0);
-            b0 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b0);
+            a0 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a0));
+            b0 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b0));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q1 + cb)
                     : L == 8 ? codes.get(U16, q1 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q1 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v1 + vb, LE)
                     .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a1 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a1);
-            b1 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b1);
+            a1 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a1));
+            b1 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b1));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q2 + cb)
                     : L == 8 ? codes.get(U16, q2 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q2 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v2 + vb, LE)
                     .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a2 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a2);
-            b2 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b2);
+            a2 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a2));
+            b2 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b2));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q3 + cb)
                     : L == 8 ? codes.get(U16, q3 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q3 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v3 + vb, LE)
                     .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a3 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a3);
-            b3 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b3);
+            a3 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a3));
+            b3 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b3));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q4 + cb)
                     : L == 8 ? codes.get(U16, q4 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q4 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v4 + vb, LE)
                     .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a4 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a4);
-            b4 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b4);
+            a4 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a4));
+            b4 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b4));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q5 + cb)
                     : L == 8 ? codes.get(U16, q5 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q5 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v5 + vb, LE)
                     .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a5 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a5);
-            b5 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b5);
+            a5 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a5));
+            b5 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b5));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q6 + cb)
                     : L == 8 ? codes.get(U16, q6 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q6 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v6 + vb, LE)
                     .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a6 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a6);
-            b6 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b6);
+            a6 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a6));
+            b6 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b6));
             p = IntVector.broadcast(IS, L == 16 ? codes.get(I32, q7 + cb)
                     : L == 8 ? codes.get(U16, q7 + cb) & 0xffff : codes.get(ValueLayout.JAVA_BYTE, q7 + cb) & 0xff)
                     .lanewise(VectorOperators.LSHR, SHIFTS).and(3).or(OFFSETS);
             w = ((IntVector) ShortVector.fromMemorySegment(SS, vals, v7 + vb, LE)
                     .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a7 = w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a7);
-            b7 = w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b7);
+            a7 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(x0, x1).reinterpretAsFloats(), a7));
+            b7 = (FloatVector) EXACT.cast(w.fma(p.selectFrom(z0, z1).reinterpretAsFloats(), b7));
         }
         // Summed by the caller: a LaneSum call here would not be inlined (past C2's cutoff) and would box.
         a0.intoArray(lanes, 0 * L);

@@ -68,12 +68,9 @@ class NoBoxingTest {
     /**
      * A kernel whose code is past C2's limits boxes in every JVM. A kernel within them can still, now and then, come
      * out of one JVM's C2 boxed. With both cores busy, 1 child JVM in 16 had the block-sparse GEMM allocating for 30
-     * s; in 36 children under load (2026-11-30, tenth session) 5 had the 2:4 GEMV's eight-row pass doing so. JFR put
-     * the allocation in the Java fallback of some rows' FMA: their accumulators are loop-carried vectors, and when C2
-     * reaches those FMAs only through late inlining without type profiles (a busy machine has it compile from
-     * tier 2) it cannot prove the accumulator's exact vector class (README, known limits). The same kernels passed
-     * in the other fresh JVMs. So a failing child gets up to two more fresh JVMs, and the test fails only if the
-     * same check fails in all three; a kernel past C2's limits fails in every one.
+     * s; in 36 children under load (2026-11-30, tenth session) 5 had the 2:4 GEMV's eight-row pass doing so, until
+     * its running sums were cast to their exact vector class (see {@code Sparse24Gemv}; README, known limits). So a
+     * failing child gets up to two more fresh JVMs, and the test fails only if the same check fails in all three.
      */
     @Test
     void everyKernelStopsAllocatingOnceCompiled() throws Exception {
