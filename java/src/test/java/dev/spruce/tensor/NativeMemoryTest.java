@@ -17,6 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NativeMemoryTest {
+    /** Linux on x86-64 with native access granted to this module (the build's argLine): low mappings are tried. */
+    private static boolean lowMappingPossible() {
+        String arch = System.getProperty("os.arch");
+        return System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
+                && (arch.equals("amd64") || arch.equals("x86_64"))
+                && NativeMemory.class.getModule().isNativeAccessEnabled();
+    }
+
     /** Zero-filled, exactly sized, aligned and usable end to end (freeing is checked where an arena closes). */
     private static void checkUsable(MemorySegment s, long bytes, long alignment) {
         assertEquals(bytes, s.byteSize());
@@ -62,10 +70,7 @@ class NativeMemoryTest {
         long bytes = 3 * 4096 + 100;
         MemorySegment s = NativeMemory.allocateLowForever(bytes);
         checkUsable(s, bytes, 64);
-        String arch = System.getProperty("os.arch");
-        boolean linuxX86 = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
-                && (arch.equals("amd64") || arch.equals("x86_64"));
-        if (linuxX86 && NativeMemory.class.getModule().isNativeAccessEnabled()) {
+        if (lowMappingPossible()) {
             // This JVM has native access (the build's argLine), so low memory was looked for; only where none below
             // 2 GB is free at all may it lie elsewhere.
             assertTrue(NativeMemory.isLow(s) || !NativeMemory.lowWindowHasRoom(bytes),
@@ -78,11 +83,7 @@ class NativeMemoryTest {
 
     @Test
     void lowMemoryIsFoundWhenTheMap32BitWindowIsFull() {
-        String arch = System.getProperty("os.arch");
-        boolean linuxX86 = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
-                && (arch.equals("amd64") || arch.equals("x86_64"));
-        Assumptions.assumeTrue(linuxX86 && NativeMemory.class.getModule().isNativeAccessEnabled(),
-                "MAP_32BIT exists on Linux x86-64 only, and needs native access");
+        Assumptions.assumeTrue(lowMappingPossible(), "MAP_32BIT exists on Linux x86-64 only, and needs native access");
         // Take every MAP_32BIT mapping the kernel grants (it looks between 1 and 2 GB; nothing is touched, so this
         // reserves address space, not memory), as the JVM's class space does when it lands in that window.
         List<long[]> taken = new ArrayList<>();
@@ -112,11 +113,8 @@ class NativeMemoryTest {
 
     @Test
     void theLowAddressSearchFindsZeroedMemoryBelow2Gb() {
-        String arch = System.getProperty("os.arch");
-        boolean linuxX86 = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
-                && (arch.equals("amd64") || arch.equals("x86_64"));
-        Assumptions.assumeTrue(linuxX86 && NativeMemory.class.getModule().isNativeAccessEnabled(),
-                "the search maps with MAP_FIXED_NOREPLACE, Linux only, and needs native access");
+        Assumptions.assumeTrue(lowMappingPossible(),
+                "the search maps below 2 GB on Linux x86-64 only, and needs native access");
         long bytes = 3L << 20;
         long at = NativeMemory.mapLowByAddress(bytes);
         assertTrue(at != 0L, "no free 3 MB found below 2 GB");
