@@ -212,8 +212,8 @@ final class Sparse24Gemv implements Sparse24DotKernel {
      * Rows r..r+7 over the whole chunks of K for the token at byte xo, row i's vector of partial sums stored to
      * lanes[L*i..] for the caller to add up. Every vector operation is written out here: the Vector API's own
      * methods are force-inlined however large the loop grows, this class's helpers are not (see the class
-     * comment). The F32 and BF16 versions differ only in the value load; one method holding both loads would merge
-     * differently typed vectors, which C2 boxes.
+     * comment). {@link #eightRowsBf16} differs in the value load (and casts each decoding step, see
+     * {@link #EXACT}); one method holding both loads would merge differently typed vectors, which C2 boxes.
      */
     private static void eightRowsF32(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
                                       int r, float[] lanes) {
@@ -438,11 +438,8 @@ final class Sparse24Gemv implements Sparse24DotKernel {
     }
 
     /**
-     * Rows r..r+7 over the whole chunks of K for the token at byte xo, row i's vector of partial sums stored to
-     * lanes[L*i..] for the caller to add up. Every vector operation is written out here: the Vector API's own
-     * methods are force-inlined however large the loop grows, this class's helpers are not (see the class
-     * comment). The F32 and BF16 versions differ only in the value load; one method holding both loads would merge
-     * differently typed vectors, which C2 boxes.
+     * As {@link #eightRowsF32}, with BF16 values widened to f32 as they are loaded, and each decoding step cast to
+     * its exact vector class (see {@link #EXACT}).
      */
     private static void eightRowsBf16(MemorySegment vals, MemorySegment codes, int k, MemorySegment x, long xo,
                                       int r, float[] lanes) {
