@@ -54,6 +54,14 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
      */
     private static final int SEGMENT_VECS =
             Math.max(1, Integer.getInteger("spruce.sparse24.rowSegmentK", 128) / L);
+    /**
+     * Most lines of values prefetched per token pass. One thread, 11008x4096 (2026-11-30): at 8 tokens (two passes
+     * per segment, 32 value lines each uncapped) a cap of 16 or 20 ran 8.6 ms, 24 9.6, 32 and none 10.3-10.4, 12
+     * 10.0, no prefetch 10.4-10.7; at 4 tokens cap 16 6.9 ms, none 9.0, no prefetch 7.8-8.0. At 32 tokens (about 13
+     * lines a pass) the cap does not bind.
+     */
+    private static final int PREFETCH_VALUE_LINES = 16;
+    private static final int PREFETCH_STEPS = 5;
     /** Tokens that pass over one segment before the next; their running sums wait in {@link #SUMS}. */
     private static final int CHUNK_TOKENS = 48;
     /** Each thread's running sums, CHUNK_TOKENS x L floats, kept between calls. */
@@ -87,17 +95,41 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
                 // L1; the running sums wait in a heap buffer between segments (kept in Y instead, the extra
                 // segment loads pushed the 6-token body past C2's inlining cutoff and its vectors were boxed).
                 Arrays.fill(sums, 0, nc * L, 0f);
+                final int passes = nc / 6 + nc % 6 / 2 + nc % 2;
                 for (int v0 = 0; v0 < vecs; v0 += SEGMENT_VECS) {
                     final int v1 = Math.min(vecs, v0 + SEGMENT_VECS);
-                    int t = 0;
-                    for (; t + 6 <= nc; t += 6) {
-                        tokens6(w, pos, base, v0, v1, k, x, tc + t, sums, t * L);
+                    // The segment read after this one, prefetched a share per token pass (see CachePrefetch): the
+                    // next of this block, else the first for the next token chunk or the next block.
+                    final int next;
+                    if (v1 < vecs) {
+                        next = segmentStart(base, v1);
+                    } else if (tc + CHUNK_TOKENS < n) {
+                        next = base;
+                    } else if (rb + L < r1) {
+                        next = base + pack.blockSize();
+                    } else {
+                        next = -1;
                     }
-                    for (; t + 2 <= nc; t += 2) {
-                        tokens2(w, pos, base, v0, v1, k, x, tc + t, sums, t * L);
-                    }
-                    for (; t < nc; t++) {
-                        tokens1(w, pos, base, v0, v1, k, x, tc + t, sums, t * L);
+                    final int nextLength = next < 0 ? 0 : segmentStart(0, Math.min(vecs, SEGMENT_VECS));
+                    // Each token pass split into pieces of the segment so that the segment has at least
+                    // PREFETCH_STEPS steps, each prefetching its share of the next.
+                    final int split = Math.min(v1 - v0, (PREFETCH_STEPS + passes - 1) / passes);
+                    final int steps = passes * split;
+                    int step = 0;
+                    for (int t = 0; t < nc; ) {
+                        final int tokens = nc - t >= 6 ? 6 : nc - t >= 2 ? 2 : 1;
+                        for (int piece = 0; piece < split; piece++) {
+                            final int a = v0 + (v1 - v0) * piece / split, b = v0 + (v1 - v0) * (piece + 1) / split;
+                            prefetch(pack, next, nextLength, step++, steps);
+                            if (tokens == 6) {
+                                tokens6(w, pos, base, a, b, k, x, tc + t, sums, t * L);
+                            } else if (tokens == 2) {
+                                tokens2(w, pos, base, a, b, k, x, tc + t, sums, t * L);
+                            } else {
+                                tokens1(w, pos, base, a, b, k, x, tc + t, sums, t * L);
+                            }
+                        }
+                        t += tokens;
                     }
                 }
                 for (int t = 0; t < nc; t++) {
@@ -108,6 +140,30 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
                 tailGroups(vals, codes, bf16, k, x, n, y, m, rb, pack.groups);
             }
         }
+    }
+
+    /** Index in the pack of activation vector {@code v}'s first entry, in the block starting at {@code base}. */
+    private static int segmentStart(int base, int v) {
+        return base + 2 * v * GPV * L;
+    }
+
+    /**
+     * Prefetches pass {@code pass}'s share (of {@code passes}) of the pack entries [from, from + length): their
+     * values and positions, at most {@link #PREFETCH_VALUE_LINES} lines of values and a quarter of that of
+     * positions per call. Spread over the passes, because a burst of a whole segment's lines (80 at 512 bits) fills
+     * the core's line-fill buffers and stalls the loads of the segment being computed.
+     */
+    private static void prefetch(Sparse24RowPack pack, int from, int length, int pass, int passes) {
+        if (length > 0) {
+            final long v0 = 4L * from + 4L * length * pass / passes, v1 = 4L * from + 4L * length * (pass + 1) / passes;
+            final long p0 = from + (long) length * pass / passes, p1 = from + (long) length * (pass + 1) / passes;
+            CachePrefetch.lines(pack.valueBytes, v0, Math.min(PREFETCH_VALUE_LINES, lines(v1 - v0)),
+                    pack.positionBytes, p0, Math.min(PREFETCH_VALUE_LINES / 4, lines(p1 - p0)));
+        }
+    }
+
+    private static long lines(long bytes) {
+        return (bytes + 63) / 64;
     }
 
     /** Each row's activation for a kept slot: lane i of the result is x[pos[i]]. */

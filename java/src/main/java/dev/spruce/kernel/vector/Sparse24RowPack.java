@@ -29,6 +29,9 @@ final class Sparse24RowPack {
     final float[] values;
     /** Same indexing as {@link #values}. */
     final byte[] positions;
+    /** {@link #values} and {@link #positions} as segments, for {@link CachePrefetch}. */
+    final MemorySegment valueBytes;
+    final MemorySegment positionBytes;
 
     private Sparse24RowPack(int lanes, int rows, int groups) {
         this.lanes = lanes;
@@ -41,6 +44,8 @@ final class Sparse24RowPack {
         }
         this.values = new float[(int) size];
         this.positions = new byte[(int) size + POSITION_SLACK];
+        this.valueBytes = MemorySegment.ofArray(values);
+        this.positionBytes = MemorySegment.ofArray(positions);
     }
 
     /** Entries per row block. */

@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * over weight rows, from a per-layer repacked copy: each kept value costs a lane permute and an FMA, no load),
  * except layers too big for the caches at a few tokens (BF16 below 8, F32 below 4), which stay on the dot kernel:
  * still close to memory-bound there, it reads the layout's own bytes once (fewer than the 5 per kept value of the
- * repack, which also loses time to its first read from memory); three token vectors and more (48 tokens at 512 bits) use
+ * repack); more than three token vectors (49 tokens and more at 512 bits) use
  * {@link Sparse24TokenGemm} (lanes over tokens, from its own per-layer copy: an FMA per kept value and token
  * vector, no permute). F32 and BF16 values; F16 values are refused (there is no half-float widening in the Vector
  * API to use here).
@@ -38,10 +38,14 @@ final class Sparse24VectorOps {
      * 1.37 against 1.65 and at 7 3.7 against 2.6; BF16 11008x4096 at 7 tokens 9.5 against the row kernel's 10.9 (its
      * repack is f32 for either value type). F32 switches at 4 because from there the dot kernel's lead is within
      * this machine's run-to-run noise and at 7 it loses. On small cached layers (1536x384) the row kernel keeps up
-     * at 2 tokens and wins at 7, so they keep it.
+     * at 2 tokens and wins at 7, so they keep it. Re-measured once the row kernel prefetched its next segment
+     * (eleventh session, 11008x4096, interleaved runs): F32 at 2 tokens the dot kernel still wins (4.2-4.3 ms against
+     * 6.1-6.5), at 3 they are even (8.7-9.1 against 9.5-9.6 on a slower hour); BF16 at 4 and 6 the dot kernel wins
+     * (4.6 against 5.8, 7.1 against 10.4), at 7 the row kernel now does (10.4-10.6 against 11.3-11.5), so BF16
+     * switches at 7, not 8.
      */
     private static final long CACHED_BYTES = 4L << 20;
-    private static final int BF16_ROW_MIN_TOKENS = 8;
+    private static final int BF16_ROW_MIN_TOKENS = 7;
     private static final int F32_ROW_MIN_TOKENS = 4;
 
     private final int threads;
@@ -51,11 +55,12 @@ final class Sparse24VectorOps {
     /** Each layer's repacked copy for the row kernel, built on first use; weak keys, so it goes with the layer. */
     private final Map<Sparse24, Sparse24RowPack> rowPacks = Collections.synchronizedMap(new WeakHashMap<>());
     /**
-     * Tokens from which the token kernel runs (-Dspruce.sparse24.tokenMinTokens, for measurements): 3 token
-     * vectors. At 512 bits, against the row kernel with its K segments (2026-11-30, eighth session, 1 thread):
-     * 64 tokens 1.4-1.6x faster, 56 1.3x, 48 1.04-1.13x (11008x4096 and 4096x4096; on two threads 4096² x 48
-     * 0.95-1.01x); at 32 tokens (two vectors) it loses. At 256 bits (forced), 24 tokens: 4096² 1.07-1.24x,
-     * 11008x4096 0.94-0.98x.
+     * Tokens from which the token kernel runs (-Dspruce.sparse24.tokenMinTokens, for measurements): more than 3
+     * token vectors (49 at 512 bits). Against the row kernel, 1 thread, once the row kernel prefetched its next
+     * segment (2026-11-30, eleventh session), 512 bits: 48 tokens 0.89-0.99x (11008x4096 35.0 against 34.8 ms,
+     * 4096x11008 34.9 against 33.0, 4096² 14.0 against 12.4), 56 tokens 1.03-1.23x, 64 1.3-1.5x; 256 bits (forced):
+     * 24 tokens 0.83-0.89x, 32 tokens 1.04-1.13x. (Before the prefetch it took over from 3 vectors: 48 tokens
+     * 1.04-1.13x then.)
      */
     private final int tokenMinTokens;
     private static final int TOKEN_MIN_ROWS_PER_THREAD = Integer.getInteger("spruce.sparse24.tokenMinRows", 512);
@@ -69,7 +74,7 @@ final class Sparse24VectorOps {
         this.dot = WidthSpecialized.instance(Sparse24Gemv.class, Sparse24DotKernel.class, bits);
         this.rowGemm = WidthSpecialized.instance(Sparse24RowGemm.class, Sparse24RowKernel.class, bits);
         this.tokenGemm = WidthSpecialized.instance(Sparse24TokenGemm.class, Sparse24TokenKernel.class, bits);
-        this.tokenMinTokens = Integer.getInteger("spruce.sparse24.tokenMinTokens", tokenGemm.blockTokens() / 8 * 3);
+        this.tokenMinTokens = Integer.getInteger("spruce.sparse24.tokenMinTokens", tokenGemm.blockTokens() / 8 * 3 + 1);
     }
 
     static boolean supports(DType values) {
@@ -96,7 +101,7 @@ final class Sparse24VectorOps {
     }
 
     /**
-     * Whether an n-token product of {@code s} takes the token kernel: 3 token vectors and more, on layers with at
+     * Whether an n-token product of {@code s} takes the token kernel: more than 3 token vectors, on layers with at
      * least {@link #TOKEN_MIN_ROWS_PER_THREAD} rows per thread. Each block of tokens is transposed and copied
      * tile by tile into L1 per row chunk, costs that only enough rows repay: on two threads at 256 tokens, 384
      * rows ran 1.30x slower than the row kernel, 768-1536 rows even, 1024 rows 6% and 3072 rows 28% faster

@@ -100,7 +100,9 @@ public class VectorBackend implements Backend {
     @Override
     public String toString() {
         return bits + "-bit vectors (preferred " + VectorConstants.PREFERRED_BITS + "), "
-                + (VectorConstants.FAST_FMA ? "FMA" : "mul+add") + ", " + threads + " thread(s)";
+                + (VectorConstants.FAST_FMA ? "FMA" : "mul+add") + ", "
+                + (CachePrefetch.unavailable() == null ? "cache prefetch" : "no cache prefetch (" + CachePrefetch.unavailable() + ")")
+                + ", " + threads + " thread(s)";
     }
 
     @Override

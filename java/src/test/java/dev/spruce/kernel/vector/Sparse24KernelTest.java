@@ -79,7 +79,7 @@ class Sparse24KernelTest {
     }
 
     /**
-     * The row kernel on its own, at every width: the dispatch sends it 2 to 47 tokens, or any number on layers too
+     * The row kernel on its own, at every width: the dispatch sends it 2 to 48 tokens (at 512 bits), or any number on layers too
      * small for the token kernel, and the test JVM lets the token kernel take every layer, so the products above
      * reach the row kernel's chunks of 48 tokens only from here.
      */
