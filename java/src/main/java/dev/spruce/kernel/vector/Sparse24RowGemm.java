@@ -34,6 +34,15 @@ import java.util.Arrays;
  * GFLOP/s when every block read the same (cached) copy, 94-114 on the real layer; in segments 11008x4096 runs
  * 8-10% faster at 32 tokens, 25% at 16 and 33% at 8 (2026-11-30, design notes).
  *
+ * <p>Each segment's first pass still read it from memory in a burst, with the other passes waiting on nothing, and
+ * that cost a third: 11008x4096 x 32 tokens took 19-20 ms when every block read one cached block, 25.5-27.5 on its
+ * own. So while a segment is computed, the next one is prefetched ({@link CachePrefetch}), a share before each
+ * step: the token passes, cut into pieces of the segment where there are fewer than {@link #PREFETCH_STEPS}, so that
+ * no step asks for more lines than the core has line-fill buffers. Harness, 1 thread, A/B in alternating JVMs
+ * (2026-11-30): 32 tokens 11008x4096 23.5 against 27.1-27.6 ms, 4096x11008 22.2 against 27.4, 4096² 8.2 against
+ * 9.7; 24 tokens 17 against 22; 8 tokens 10.1-11.6 against 13.6-14.4 (an hour when this machine's memory was slow).
+ * Packs small enough to stay cached do without ({@link Sparse24RowPack#prefetch}).
+ *
  * <p>Rows come in whole blocks of L (the
  * caller sends the remainder to the dot-product kernel); groups past the last whole activation vector (K not a
  * multiple of L) are added in scalar code. Loaded once per vector width by {@link WidthSpecialized}.
@@ -55,12 +64,14 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
     private static final int SEGMENT_VECS =
             Math.max(1, Integer.getInteger("spruce.sparse24.rowSegmentK", 128) / L);
     /**
-     * Most lines of values prefetched per token pass. One thread, 11008x4096 (2026-11-30): at 8 tokens (two passes
-     * per segment, 32 value lines each uncapped) a cap of 16 or 20 ran 8.6 ms, 24 9.6, 32 and none 10.3-10.4, 12
-     * 10.0, no prefetch 10.4-10.7; at 4 tokens cap 16 6.9 ms, none 9.0, no prefetch 7.8-8.0. At 32 tokens (about 13
-     * lines a pass) the cap does not bind.
+     * Most lines of values prefetched per step (and a quarter of that of positions): the core has about 16 line-fill
+     * buffers, and a step that asks for more stalls the loads of the segment being computed. Measured before the
+     * steps were cut to size (one per token pass), 11008x4096, 1 thread: at 8 tokens (two passes, 32 value lines
+     * each) a cap of 16 or 20 ran 8.6 ms, 24 9.6, 32 and none 10.3-10.4, no prefetch 10.4-10.7; prefetching a whole
+     * segment at once ran 28.6-31.3 ms at 32 tokens against 23 spread over the passes.
      */
     private static final int PREFETCH_VALUE_LINES = 16;
+    /** Steps a segment's prefetch is spread over at least: 80 lines of the next segment at 512 bits, 16 a step. */
     private static final int PREFETCH_STEPS = 5;
     /** Tokens that pass over one segment before the next; their running sums wait in {@link #SUMS}. */
     private static final int CHUNK_TOKENS = 48;
@@ -110,10 +121,10 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
                     } else {
                         next = -1;
                     }
-                    final int nextLength = next < 0 ? 0 : segmentStart(0, Math.min(vecs, SEGMENT_VECS));
+                    final int nextLength = next < 0 || !pack.prefetch ? 0 : segmentStart(0, Math.min(vecs, SEGMENT_VECS));
                     // Each token pass split into pieces of the segment so that the segment has at least
                     // PREFETCH_STEPS steps, each prefetching its share of the next.
-                    final int split = Math.min(v1 - v0, (PREFETCH_STEPS + passes - 1) / passes);
+                    final int split = nextLength == 0 ? 1 : Math.min(v1 - v0, (PREFETCH_STEPS + passes - 1) / passes);
                     final int steps = passes * split;
                     int step = 0;
                     for (int t = 0; t < nc; ) {

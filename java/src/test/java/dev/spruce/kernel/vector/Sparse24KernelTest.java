@@ -75,7 +75,7 @@ class Sparse24KernelTest {
     static Stream<Arguments> rowKernelCases() {
         // several segments of K, token chunks of 48 and the rest, a K tail past the whole vectors
         return atEveryWidthAndDtype(new int[][] {{32, 300, 53}, {48, 1028, 100}, {16, 4100, 49}, {32, 132, 7},
-                {16, 16, 2}});
+                {16, 16, 2}, {32, 1024, 1}, {48, 2048, 13}});
     }
 
     /**
@@ -93,11 +93,15 @@ class Sparse24KernelTest {
         try (Sparse24 s = Sparse24Fixtures.randomLayout(rnd, m, k, dt); Matrix dense = s.toDense();
              Matrix x = Matrix.of(xs, n, k); Matrix y = Matrix.allocate(n, m, DType.F32)) {
             assertEquals(0, m % kernel.rowBlock(), "test shape: M must be whole row blocks");
-            Sparse24RowPack pack = Sparse24RowPack.allocate(s, kernel.rowBlock());
-            pack.fill(s, 0, m / kernel.rowBlock());
-            y.fill(Float.NaN);
-            kernel.rows(pack, s.values(), s.codes(), dt == DType.BF16, m, k, x.segment(), n, y.segment(), 0, m);
-            assertClose(dense.toFloatArray(), xs, m, k, n, y, kernel + " rows");
+            // With the prefetch the token passes over a segment are cut into pieces when they are few (the layers
+            // big enough to prefetch are too big for a unit test, so it is forced on here).
+            for (boolean prefetch : new boolean[] {false, true}) {
+                Sparse24RowPack pack = Sparse24RowPack.allocate(s, kernel.rowBlock(), prefetch);
+                pack.fill(s, 0, m / kernel.rowBlock());
+                y.fill(Float.NaN);
+                kernel.rows(pack, s.values(), s.codes(), dt == DType.BF16, m, k, x.segment(), n, y.segment(), 0, m);
+                assertClose(dense.toFloatArray(), xs, m, k, n, y, kernel + " rows, prefetch " + prefetch);
+            }
         }
     }
 
