@@ -3,6 +3,7 @@ package dev.spruce.kernel.vector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -44,6 +45,7 @@ final class BlockSparseGemm implements BlockTileKernel {
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat JF = ValueLayout.JAVA_FLOAT;
     private static final boolean FMA = VectorConstants.FAST_FMA;
+    private static final Class<? extends Vector<Float>> EXACT = F.vectorType();
 
     BlockSparseGemm() {
     }
@@ -146,8 +148,14 @@ final class BlockSparseGemm implements BlockTileKernel {
         }
     }
 
+    /**
+     * a * b + c, cast to the species' exact vector class: the sums this feeds back are loop-carried, and C2 can
+     * intrinsify an FMA whose accumulator is such a vector only when it knows that class, which a busy machine's
+     * tier-2 compiles (no type profiles) do not tell it; without the cast the pass boxed in 2 of 76 JVMs started next
+     * to two busy loops (2026-11-30; the same cure as {@link Sparse24Gemv}'s).
+     */
     private static FloatVector fma(FloatVector a, FloatVector b, FloatVector c) {
-        return FMA ? a.fma(b, c) : a.mul(b).add(c);
+        return (FloatVector) EXACT.cast(FMA ? a.fma(b, c) : a.mul(b).add(c));
     }
 
     private static FloatVector ld(float[] tile, int at) {

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  * <p>Scheme by batch size n: one token uses {@link Sparse24Gemv} (weights stream once in the layout's own bytes,
  * activations selected in registers: memory-bound, wins by bytes); two or more use {@link Sparse24RowGemm} (lanes
  * over weight rows, from a per-layer repacked copy: each kept value costs a lane permute and an FMA, no load),
- * except layers too big for the caches at a few tokens (BF16 below 8, F32 below 4), which stay on the dot kernel:
+ * except layers too big for the caches at a few tokens (BF16 below 7, F32 below 4), which stay on the dot kernel:
  * still close to memory-bound there, it reads the layout's own bytes once (fewer than the 5 per kept value of the
  * repack); more than three token vectors (49 tokens and more at 512 bits) use
  * {@link Sparse24TokenGemm} (lanes over tokens, from its own per-layer copy: an FMA per kept value and token

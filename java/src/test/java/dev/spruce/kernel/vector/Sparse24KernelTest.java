@@ -238,8 +238,9 @@ class Sparse24KernelTest {
 
     /**
      * One layer through a sequence of batch sizes on one backend: the row kernel's repacked copy is built on the
-     * first many-token call and reused, and a BF16 layer past the cache-size cut (1040 x 4100 = 4.3 MB of values)
-     * switches between the dot kernel (below 8 tokens) and the row kernel; every result still matches float64.
+     * first many-token call and reused (10.7 MB, big enough to prefetch), and a BF16 layer past the cache-size cut
+     * (1040 x 4100 = 4.3 MB of values) switches between the dot kernel (below 7 tokens) and the row kernel; every
+     * result still matches float64.
      */
     @Test
     void repackedLayerServesRepeatedCallsAtEveryBatch() {
