@@ -69,7 +69,8 @@ class NoBoxingTest {
      * A kernel whose code is past C2's limits boxes in every JVM. A kernel within them can still, now and then, come
      * out of one JVM's C2 boxed. With both cores busy, 1 child JVM in 16 had the block-sparse GEMM allocating for 30
      * s; in 36 children under load (2026-11-30, tenth session) 5 had the 2:4 GEMV's eight-row pass doing so, until
-     * its running sums were cast to their exact vector class (see {@code Sparse24Gemv}; README, known limits). So a
+     * its running sums were cast to their exact vector class (see {@code Sparse24Gemv}; README, known limits; the
+     * block-sparse GEMM's FMA results too since the eleventh session: 0 boxed in 40 loaded children). So a
      * failing child gets up to two more fresh JVMs, and the test fails only if the same check fails in all three.
      */
     @Test
