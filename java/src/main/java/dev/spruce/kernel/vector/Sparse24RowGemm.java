@@ -36,12 +36,13 @@ import java.util.Arrays;
  *
  * <p>Each segment's first pass still read it from memory in a burst, with the other passes waiting on nothing, and
  * that cost a third: 11008x4096 x 32 tokens took 19-20 ms when every block read one cached block, 25.5-27.5 on its
- * own. So while a segment is computed, the next one is prefetched ({@link CachePrefetch}), a share before each
- * step: the token passes, cut into pieces of the segment where there are fewer than {@link #PREFETCH_STEPS}, so that
- * no step asks for more lines than the core has line-fill buffers. Harness, 1 thread, A/B in alternating JVMs
+ * own. So while a segment is computed, the next one is prefetched ({@link CachePrefetch}), a share before each token
+ * pass, at most {@link #PREFETCH_VALUE_LINES} lines of values a pass. Harness, 1 thread, A/B in alternating JVMs
  * (2026-11-30): 32 tokens 11008x4096 23.5 against 27.1-27.6 ms, 4096x11008 22.2 against 27.4, 4096² 8.2 against
- * 9.7; 24 tokens 17 against 22; 8 tokens 10.1-11.6 against 13.6-14.4 (an hour when this machine's memory was slow).
- * Packs small enough to stay cached do without ({@link Sparse24RowPack#prefetch}).
+ * 9.7; 24 tokens 17 against 22; against the kernel before the prefetch, 16 tokens 13.7-15.0 against 15.6-16.3 ms
+ * and 8 tokens 9.8-10.3 against 9.8-11.9 (11008x4096 and 4096x11008), but 4096² x 8 2.4-2.5 against 2.2-2.3 (its
+ * 42 MB repack stays in this VM's L3 between calls). Packs small enough to stay cached do without
+ * ({@link Sparse24RowPack#prefetch}).
  *
  * <p>Rows come in whole blocks of L (the
  * caller sends the remainder to the dot-product kernel); groups past the last whole activation vector (K not a
@@ -64,15 +65,16 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
     private static final int SEGMENT_VECS =
             Math.max(1, Integer.getInteger("spruce.sparse24.rowSegmentK", 128) / L);
     /**
-     * Most lines of values prefetched per step (and a quarter of that of positions): the core has about 16 line-fill
-     * buffers, and a step that asks for more stalls the loads of the segment being computed. Measured before the
-     * steps were cut to size (one per token pass), 11008x4096, 1 thread: at 8 tokens (two passes, 32 value lines
-     * each) a cap of 16 or 20 ran 8.6 ms, 24 9.6, 32 and none 10.3-10.4, no prefetch 10.4-10.7; prefetching a whole
-     * segment at once ran 28.6-31.3 ms at 32 tokens against 23 spread over the passes.
+     * Most lines of values prefetched per token pass (and a quarter of that of positions): the core has about 16
+     * line-fill buffers, and a pass that asks for more stalls the loads of the segment being computed, so with two
+     * or three passes a segment (7-17 tokens) part of the next segment is left to the hardware. 11008x4096 at 8
+     * tokens (two passes, 32 value lines each uncapped), 1 thread: a cap of 16 or 20 ran 8.6 ms, 24 9.6, 32 and
+     * none 10.3-10.4, no prefetch 10.4-10.7 (2026-11-30); prefetching a whole segment at once ran 28.6-31.3 ms at 32
+     * tokens against 23 spread over the passes. Cutting the passes into pieces so that all of the next segment is
+     * prefetched at few tokens cost more than it gained (each piece reloads its sums: 4096² x 8 tokens 2.8-2.9 ms
+     * against 2.4-2.5 without the pieces).
      */
     private static final int PREFETCH_VALUE_LINES = 16;
-    /** Steps a segment's prefetch is spread over at least: 80 lines of the next segment at 512 bits, 16 a step. */
-    private static final int PREFETCH_STEPS = 5;
     /** Tokens that pass over one segment before the next; their running sums wait in {@link #SUMS}. */
     private static final int CHUNK_TOKENS = 48;
     /** Each thread's running sums, CHUNK_TOKENS x L floats, kept between calls. */
@@ -122,25 +124,18 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
                         next = -1;
                     }
                     final int nextLength = next < 0 || !pack.prefetch ? 0 : segmentStart(0, Math.min(vecs, SEGMENT_VECS));
-                    // Each token pass split into pieces of the segment so that the segment has at least
-                    // PREFETCH_STEPS steps, each prefetching its share of the next.
-                    final int split = nextLength == 0 ? 1 : Math.min(v1 - v0, (PREFETCH_STEPS + passes - 1) / passes);
-                    final int steps = passes * split;
-                    int step = 0;
-                    for (int t = 0; t < nc; ) {
-                        final int tokens = nc - t >= 6 ? 6 : nc - t >= 2 ? 2 : 1;
-                        for (int piece = 0; piece < split; piece++) {
-                            final int a = v0 + (v1 - v0) * piece / split, b = v0 + (v1 - v0) * (piece + 1) / split;
-                            prefetch(pack, next, nextLength, step++, steps);
-                            if (tokens == 6) {
-                                tokens6(w, pos, base, a, b, k, x, tc + t, sums, t * L);
-                            } else if (tokens == 2) {
-                                tokens2(w, pos, base, a, b, k, x, tc + t, sums, t * L);
-                            } else {
-                                tokens1(w, pos, base, a, b, k, x, tc + t, sums, t * L);
-                            }
-                        }
-                        t += tokens;
+                    int t = 0, pass = 0;
+                    for (; t + 6 <= nc; t += 6) {
+                        prefetch(pack, next, nextLength, pass++, passes);
+                        tokens6(w, pos, base, v0, v1, k, x, tc + t, sums, t * L);
+                    }
+                    for (; t + 2 <= nc; t += 2) {
+                        prefetch(pack, next, nextLength, pass++, passes);
+                        tokens2(w, pos, base, v0, v1, k, x, tc + t, sums, t * L);
+                    }
+                    for (; t < nc; t++) {
+                        prefetch(pack, next, nextLength, pass++, passes);
+                        tokens1(w, pos, base, v0, v1, k, x, tc + t, sums, t * L);
                     }
                 }
                 for (int t = 0; t < nc; t++) {

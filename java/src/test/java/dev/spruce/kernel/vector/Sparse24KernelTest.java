@@ -93,8 +93,8 @@ class Sparse24KernelTest {
         try (Sparse24 s = Sparse24Fixtures.randomLayout(rnd, m, k, dt); Matrix dense = s.toDense();
              Matrix x = Matrix.of(xs, n, k); Matrix y = Matrix.allocate(n, m, DType.F32)) {
             assertEquals(0, m % kernel.rowBlock(), "test shape: M must be whole row blocks");
-            // With the prefetch the token passes over a segment are cut into pieces when they are few (the layers
-            // big enough to prefetch are too big for a unit test, so it is forced on here).
+            // The prefetch of each next segment (next block, next token chunk) must change nothing; layers big
+            // enough to turn it on are too big for a unit test, so it is forced on here as well.
             for (boolean prefetch : new boolean[] {false, true}) {
                 Sparse24RowPack pack = Sparse24RowPack.allocate(s, kernel.rowBlock(), prefetch);
                 pack.fill(s, 0, m / kernel.rowBlock());
