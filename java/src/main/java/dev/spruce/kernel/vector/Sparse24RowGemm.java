@@ -3,6 +3,7 @@ package dev.spruce.kernel.vector;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,8 +26,8 @@ import java.util.Arrays;
  * L/4 groups x 2 slots: a lane permute ({@code selectFrom}, vpermd) picks each row's activation and one FMA adds
  * L rows' products. Work per kept value is a permute plus an FMA, with almost no loads, so the 2:4 saving of half
  * the FMAs shows up as time. Six tokens are register-blocked so each repacked vector is loaded once per six
- * tokens; six is also where C2 still inlines every Vector API call of the loop (eight tokens fall back to boxed
- * vectors).
+ * tokens; six is also where C2 still inlines every Vector API call of the loop written with small helpers. Eight
+ * tokens per pass, for chunks of 16 tokens and more, are written out op by op (see {@link #tokens8}).
  *
  * <p>K is taken in segments of 128 k, and every token of a chunk of 48 passes over a segment before the next
  * begins, so a block is read from memory once and then reused from L1. Passing each token group over the whole
@@ -75,6 +76,16 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
      * against 2.4-2.5 without the pieces).
      */
     private static final int PREFETCH_VALUE_LINES = 16;
+    /**
+     * Token chunks from this size run 8 tokens per pass ({@link #tokens8}), smaller ones 6. Harness, 1 thread, A/B
+     * in alternating JVMs, 2026-11-30: 16 tokens 4096² 3.6-3.9 ms against 4.3-4.6 (two passes instead of 6+6+2+2),
+     * 11008x4096 13.1-13.2 against 13.4-13.7; 32 tokens 4096² 7.4 against 8.2-8.5, 11008x4096 22.2-22.3 against
+     * 22.9-24.7, 4096x11008 21.8-21.9 against 21.2-21.7; 24 tokens mixed (4096x11008 17.1-17.5 against 15.6-17.5);
+     * MiniLM's 25 tokens even. At 8 tokens one 8-token pass lost to 6+2 (10.5-11.3 against 8.6-9.3 ms on 4096x11008):
+     * a single pass can prefetch only {@link #PREFETCH_VALUE_LINES} of the next segment's 64 value lines.
+     */
+    private static final int EIGHTS_MIN_TOKENS = 16;
+    private static final Class<? extends Vector<Float>> EXACT = FS.vectorType();
     /** Tokens that pass over one segment before the next; their running sums wait in {@link #SUMS}. */
     private static final int CHUNK_TOKENS = 48;
     /** Each thread's running sums, CHUNK_TOKENS x L floats, kept between calls. */
@@ -108,7 +119,8 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
                 // L1; the running sums wait in a heap buffer between segments (kept in Y instead, the extra
                 // segment loads pushed the 6-token body past C2's inlining cutoff and its vectors were boxed).
                 Arrays.fill(sums, 0, nc * L, 0f);
-                final int passes = nc / 6 + nc % 6 / 2 + nc % 2;
+                final boolean eights = nc >= EIGHTS_MIN_TOKENS;
+                final int passes = eights ? nc / 8 + nc % 8 / 6 + nc % 8 % 6 / 2 + nc % 2 : nc / 6 + nc % 6 / 2 + nc % 2;
                 for (int v0 = 0; v0 < vecs; v0 += SEGMENT_VECS) {
                     final int v1 = Math.min(vecs, v0 + SEGMENT_VECS);
                     // The segment read after this one, prefetched a share per token pass (see CachePrefetch): the
@@ -125,6 +137,12 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
                     }
                     final int nextLength = next < 0 || !pack.prefetch ? 0 : segmentStart(0, Math.min(vecs, SEGMENT_VECS));
                     int t = 0, pass = 0;
+                    if (eights) {
+                        for (; t + 8 <= nc; t += 8) {
+                            prefetch(pack, next, nextLength, pass++, passes);
+                            tokens8(w, pos, base, v0, v1, k, x, tc + t, sums, t * L);
+                        }
+                    }
                     for (; t + 6 <= nc; t += 6) {
                         prefetch(pack, next, nextLength, pass++, passes);
                         tokens6(w, pos, base, v0, v1, k, x, tc + t, sums, t * L);
@@ -218,6 +236,49 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
         a3.intoArray(s, so + 3 * L);
         a4.intoArray(s, so + 4 * L);
         a5.intoArray(s, so + 5 * L);
+    }
+
+    /**
+     * As {@link #tokens6} for tokens t..t+7. Every vector operation is written out in the loop (no {@link #pick} or
+     * {@link #positions}) and each sum is cast to its exact class: with the helpers the body passes C2's parse-time
+     * node cutoff and its vectors come out boxed (15x slower), and the casts keep the late-inlined FMAs intrinsic
+     * without type profiles (as in {@link Sparse24Gemv}).
+     */
+    private static void tokens8(float[] w, byte[] pos, int base, int v0, int v1, int k, MemorySegment x, int t,
+                                float[] s, int so) {
+        final long xr = 4L * k;
+        final long x0 = xr * t;
+        FloatVector a0 = FloatVector.fromArray(FS, s, so), a1 = FloatVector.fromArray(FS, s, so + L);
+        FloatVector a2 = FloatVector.fromArray(FS, s, so + 2 * L), a3 = FloatVector.fromArray(FS, s, so + 3 * L);
+        FloatVector a4 = FloatVector.fromArray(FS, s, so + 4 * L), a5 = FloatVector.fromArray(FS, s, so + 5 * L);
+        FloatVector a6 = FloatVector.fromArray(FS, s, so + 6 * L), a7 = FloatVector.fromArray(FS, s, so + 7 * L);
+        for (int v = v0; v < v1; v++) {
+            final long xo = x0 + 4L * L * v;
+            final IntVector x0v = xv(x, xo), x1v = xv(x, xo + xr), x2v = xv(x, xo + 2 * xr), x3v = xv(x, xo + 3 * xr);
+            final IntVector x4v = xv(x, xo + 4 * xr), x5v = xv(x, xo + 5 * xr), x6v = xv(x, xo + 6 * xr), x7v = xv(x, xo + 7 * xr);
+            for (int q = 0; q < GPV; q++) {
+                final int at = base + 2 * (v * GPV + q) * L;
+                final IntVector p0 = (IntVector) ByteVector.fromArray(BS, pos, at).convertShape(VectorOperators.B2I, IS, 0);
+                final IntVector p1 = (IntVector) ByteVector.fromArray(BS, pos, at + L).convertShape(VectorOperators.B2I, IS, 0);
+                final FloatVector w0 = FloatVector.fromArray(FS, w, at), w1 = FloatVector.fromArray(FS, w, at + L);
+                a0 = (FloatVector) EXACT.cast(p1.selectFrom(x0v).reinterpretAsFloats().fma(w1, p0.selectFrom(x0v).reinterpretAsFloats().fma(w0, a0)));
+                a1 = (FloatVector) EXACT.cast(p1.selectFrom(x1v).reinterpretAsFloats().fma(w1, p0.selectFrom(x1v).reinterpretAsFloats().fma(w0, a1)));
+                a2 = (FloatVector) EXACT.cast(p1.selectFrom(x2v).reinterpretAsFloats().fma(w1, p0.selectFrom(x2v).reinterpretAsFloats().fma(w0, a2)));
+                a3 = (FloatVector) EXACT.cast(p1.selectFrom(x3v).reinterpretAsFloats().fma(w1, p0.selectFrom(x3v).reinterpretAsFloats().fma(w0, a3)));
+                a4 = (FloatVector) EXACT.cast(p1.selectFrom(x4v).reinterpretAsFloats().fma(w1, p0.selectFrom(x4v).reinterpretAsFloats().fma(w0, a4)));
+                a5 = (FloatVector) EXACT.cast(p1.selectFrom(x5v).reinterpretAsFloats().fma(w1, p0.selectFrom(x5v).reinterpretAsFloats().fma(w0, a5)));
+                a6 = (FloatVector) EXACT.cast(p1.selectFrom(x6v).reinterpretAsFloats().fma(w1, p0.selectFrom(x6v).reinterpretAsFloats().fma(w0, a6)));
+                a7 = (FloatVector) EXACT.cast(p1.selectFrom(x7v).reinterpretAsFloats().fma(w1, p0.selectFrom(x7v).reinterpretAsFloats().fma(w0, a7)));
+            }
+        }
+        a0.intoArray(s, so);
+        a1.intoArray(s, so + L);
+        a2.intoArray(s, so + 2 * L);
+        a3.intoArray(s, so + 3 * L);
+        a4.intoArray(s, so + 4 * L);
+        a5.intoArray(s, so + 5 * L);
+        a6.intoArray(s, so + 6 * L);
+        a7.intoArray(s, so + 7 * L);
     }
 
     private static void tokens2(float[] w, byte[] pos, int base, int v0, int v1, int k, MemorySegment x, int t,

@@ -176,10 +176,14 @@ class NoBoxingTest {
         for (DType dt : new DType[] {DType.F32, DType.BF16}) {
             try (Sparse24 s = Sparse24Fixtures.randomLayout(new SplittableRandom(4), m, k, dt);
                  Matrix x1 = Matrix.of(random(k, 5), 1, k); Matrix y1 = Matrix.allocate(1, m, DType.F32);
-                 Matrix x = Matrix.of(random(9 * k, 6), 9, k); Matrix y = Matrix.allocate(9, m, DType.F32)) {
+                 Matrix x = Matrix.of(random(9 * k, 6), 9, k); Matrix y = Matrix.allocate(9, m, DType.F32);
+                 Matrix x23 = Matrix.of(random(23 * k, 11), 23, k); Matrix y23 = Matrix.allocate(23, m, DType.F32)) {
                 assertCompiledWithoutBoxing("2:4 GEMV " + dt, () -> vb.spmv24(s, x1, y1));
-                // 9 tokens: the row kernel's 6-, 2- and 1-token bodies
-                assertCompiledWithoutBoxing("2:4 row kernel " + dt, () -> vb.spmm24(s, x, y));
+                // 9 tokens: the row kernel's 6-, 2- and 1-token bodies; 23 tokens: its 8-token body, then 6 and 1
+                assertCompiledWithoutBoxing("2:4 row kernel " + dt, () -> {
+                    vb.spmm24(s, x, y);
+                    vb.spmm24(s, x23, y23);
+                });
             }
             // 12 rows (fewer than a row block): the dot kernel takes every batch, 3 tokens = a pass of eight rows
             // with a token pair, one with the last token, then the last 4 rows.
