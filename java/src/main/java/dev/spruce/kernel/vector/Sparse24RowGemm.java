@@ -67,8 +67,8 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
             Math.max(1, Integer.getInteger("spruce.sparse24.rowSegmentK", 128) / L);
     /**
      * Most lines of values prefetched per token pass (and a quarter of that of positions): the core has about 16
-     * line-fill buffers, and a pass that asks for more stalls the loads of the segment being computed, so with two
-     * or three passes a segment (7-17 tokens) part of the next segment is left to the hardware. 11008x4096 at 8
+     * line-fill buffers, and a pass that asks for more stalls the loads of the segment being computed, so with fewer
+     * than four passes a segment (below 32 tokens) part of the next segment is left to the hardware. 11008x4096 at 8
      * tokens (two passes, 32 value lines each uncapped), 1 thread: a cap of 16 or 20 ran 8.6 ms, 24 9.6, 32 and
      * none 10.3-10.4, no prefetch 10.4-10.7 (2026-11-30); prefetching a whole segment at once ran 28.6-31.3 ms at 32
      * tokens against 23 spread over the passes. Cutting the passes into pieces so that all of the next segment is
