@@ -31,6 +31,7 @@ public final class NativeMemory {
     public static final long HUGE_MIN = 4L << 20;
     private static final long PAGE_2M = 2L << 20;
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
+    private static final int PROT_READ_EXEC = 0x1 | 0x4;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
     private static final int MADV_HUGEPAGE = 14;
     /** mmap flag (x86-64 Linux only): place the mapping in the lowest 2 GB. */
@@ -150,6 +151,38 @@ public final class NativeMemory {
         Mapper.unmap(start, bytes);
     }
 
+    /**
+     * A read+execute copy of {@code code} (machine code for this CPU) in pages of its own, mapped for the life of the
+     * process: written while the pages are read+write, then switched to read+execute, so they are never writable and
+     * executable at once. For kernels that need an instruction Java does not offer (see
+     * {@code kernel.vector.CachePrefetch}). Throws {@link IllegalStateException} saying why where that cannot be had:
+     * not Linux, no native access for this module, or mmap or mprotect refused (as under SELinux
+     * {@code deny_execmem}).
+     */
+    public static MemorySegment mapExecutableForever(byte[] code) {
+        if (Libc.MISSING != null) {
+            throw new IllegalStateException(Libc.MISSING);
+        }
+        final long len = Math.max(1, code.length);
+        final long start = Libc.mapAnonymous(0L, len, 0);
+        if (start == 0L) {
+            throw new IllegalStateException("mmap of a code page refused");
+        }
+        final MemorySegment pages = MemorySegment.ofAddress(start).reinterpret(len);
+        MemorySegment.copy(code, 0, pages, ValueLayout.JAVA_BYTE, 0, code.length);
+        int rc;
+        try {
+            rc = (int) Libc.MPROTECT.invokeExact(pages, len, PROT_READ_EXEC);
+        } catch (Throwable e) {
+            rc = -1;
+        }
+        if (rc != 0) {
+            Mapper.unmap(start, len);
+            throw new IllegalStateException("executable page refused (mprotect PROT_EXEC)");
+        }
+        return pages;
+    }
+
     /** Whether {@code s} lies wholly in the lowest 2 GB of the address space. */
     static boolean isLow(MemorySegment s) {
         return s.isNative() && s.address() + s.byteSize() <= LOW_END;
@@ -180,18 +213,23 @@ public final class NativeMemory {
         }
     }
 
-    /** libc's mmap, madvise and munmap, looked up once; {@link #MISSING} says why not where they cannot be used. */
+    /**
+     * libc's mmap, madvise, munmap and mprotect, looked up once; {@link #MISSING} says why not where they cannot be
+     * used.
+     */
     private static final class Libc {
         static final String MISSING;
         static final MethodHandle MMAP;
         static final MethodHandle MADVISE;
         static final MethodHandle MUNMAP;
+        static final MethodHandle MPROTECT;
 
         static {
             String missing = null;
             MethodHandle mmap = null;
             MethodHandle madvise = null;
             MethodHandle munmap = null;
+            MethodHandle mprotect = null;
             if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
                 missing = "not Linux";
             } else if (!NativeMemory.class.getModule().isNativeAccessEnabled()) {
@@ -209,14 +247,18 @@ public final class NativeMemory {
                                     ValueLayout.JAVA_INT));
                     munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
                             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                    mprotect = linker.downcallHandle(libc.find("mprotect").orElseThrow(),
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                    ValueLayout.JAVA_INT));
                 } catch (RuntimeException e) {
-                    missing = "libc mmap/madvise/munmap not found: " + e;
+                    missing = "libc mmap/madvise/munmap/mprotect not found: " + e;
                 }
             }
             MISSING = missing;
             MMAP = mmap;
             MADVISE = madvise;
             MUNMAP = munmap;
+            MPROTECT = mprotect;
         }
 
         /**

@@ -156,4 +156,19 @@ class NativeMemoryTest {
         String s = NativeMemory.hugePages();
         assertTrue(NativeMemory.hugePagesOn() ? s.startsWith("on") : s.startsWith("off: "), s);
     }
+
+    @Test
+    void executablePagesRunTheCodeWrittenIntoThem() throws Throwable {
+        Assumptions.assumeTrue(lowMappingPossible(), "x86-64 Linux with native access");
+        // mov eax, 42 ; ret
+        byte[] code = {(byte) 0xb8, 42, 0, 0, 0, (byte) 0xc3};
+        MemorySegment pages = NativeMemory.mapExecutableForever(code);
+        assertEquals(code.length, pages.byteSize());
+        for (int i = 0; i < code.length; i++) {
+            assertEquals(code[i], pages.get(ValueLayout.JAVA_BYTE, i), "code byte " + i);
+        }
+        java.lang.invoke.MethodHandle f = java.lang.foreign.Linker.nativeLinker().downcallHandle(pages,
+                java.lang.foreign.FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        assertEquals(42, (int) f.invokeExact());
+    }
 }

@@ -1,12 +1,12 @@
 package dev.spruce.kernel.vector;
 
+import dev.spruce.tensor.NativeMemory;
+
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -20,8 +20,8 @@ import java.util.Set;
  * (2026-11-30; 20 ms when every block read the same cached data).
  *
  * <p>How: Java has no prefetch (the JDK's {@code Unsafe.prefetch*} went in JDK 9), so this class writes a 41-byte
- * x86-64 function into a page of its own at start-up, makes the page read+execute (never writable and executable
- * at once), and calls it through a critical FFM downcall, which may take heap segments and costs a few
+ * x86-64 function into a page of its own at start-up ({@link NativeMemory#mapExecutableForever}: never writable and
+ * executable at once), and calls it through a critical FFM downcall, which may take heap segments and costs a few
  * nanoseconds. The function prefetches two ranges of lines:
  *
  * <pre>
@@ -45,9 +45,6 @@ final class CachePrefetch {
         0x4d, (byte) 0x85, (byte) 0xc9, 0x7e, 0x0c, 0x0f, 0x18, 0x09, 0x48, (byte) 0x83, (byte) 0xc1, 0x40, 0x49,
         (byte) 0xff, (byte) 0xc9, 0x75, (byte) 0xf4, (byte) 0xc3
     };
-    private static final long PAGE = 4096;
-    private static final int PROT_READ = 0x1, PROT_WRITE = 0x2, PROT_EXEC = 0x4;
-    private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
     private static final MethodHandle PREFETCH;
     private static final String UNAVAILABLE;
 
@@ -98,41 +95,17 @@ final class CachePrefetch {
         return Math.min(n, (size - offset + LINE - 1) / LINE);
     }
 
-    private static MethodHandle create() throws Throwable {
+    private static MethodHandle create() {
         if ("false".equals(System.getProperty("spruce.prefetch"))) {
             throw new IllegalStateException("turned off (-Dspruce.prefetch=false)");
         }
-        if (!Set.of("amd64", "x86_64").contains(System.getProperty("os.arch"))
-                || !System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
-            throw new IllegalStateException("only on x86-64 Linux, not " + System.getProperty("os.name") + " "
-                    + System.getProperty("os.arch"));
+        if (!Set.of("amd64", "x86_64").contains(System.getProperty("os.arch"))) {
+            throw new IllegalStateException("x86-64 code, not for " + System.getProperty("os.arch"));
         }
-        if (!CachePrefetch.class.getModule().isNativeAccessEnabled()) {
-            throw new IllegalStateException("no native access for this module (--enable-native-access)");
-        }
-        final Linker linker = Linker.nativeLinker();
-        final SymbolLookup libc = linker.defaultLookup();
-        final MethodHandle mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-        final MethodHandle mprotect = linker.downcallHandle(libc.find("mprotect").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT));
-        final MethodHandle munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-        final long page = (long) mmap.invokeExact(0L, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0L);
-        if (page == -1L || page == 0L) {
-            throw new IllegalStateException("mmap of a code page refused");
-        }
-        final MemorySegment code = MemorySegment.ofAddress(page).reinterpret(PAGE);
-        MemorySegment.copy(CODE, 0, code, ValueLayout.JAVA_BYTE, 0, CODE.length);
-        if ((int) mprotect.invokeExact(page, PAGE, PROT_READ | PROT_EXEC) != 0) {
-            int ignored = (int) munmap.invokeExact(page, PAGE);
-            throw new IllegalStateException("executable page refused (mprotect PROT_EXEC)");
-        }
-        // The page stays mapped for the life of the process: the handle below points into it.
-        return linker.downcallHandle(code, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
-                Linker.Option.critical(true));
+        // Linux and native access are NativeMemory's conditions; it says which one is missing.
+        final MemorySegment code = NativeMemory.mapExecutableForever(CODE);
+        return Linker.nativeLinker().downcallHandle(code, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_LONG), Linker.Option.critical(true));
     }
 }
