@@ -111,6 +111,8 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
         final byte[] pos = pack.positions;
         final int vecs = pack.groups / GPV;
         final float[] sums = SUMS.get();
+        // Entries in a whole segment: what each next segment's prefetch covers (0: this pack is not prefetched).
+        final int segmentLength = pack.prefetch ? segmentStart(0, Math.min(vecs, SEGMENT_VECS)) : 0;
         for (int rb = r0; rb < r1; rb += L) {
             final int base = rb / L * pack.blockSize();
             for (int tc = 0; tc < n; tc += CHUNK_TOKENS) {
@@ -135,7 +137,7 @@ final class Sparse24RowGemm implements Sparse24RowKernel {
                     } else {
                         next = -1;
                     }
-                    final int nextLength = next < 0 || !pack.prefetch ? 0 : segmentStart(0, Math.min(vecs, SEGMENT_VECS));
+                    final int nextLength = next < 0 ? 0 : segmentLength;
                     int t = 0, pass = 0;
                     if (eights) {
                         for (; t + 8 <= nc; t += 8) {
